@@ -1,0 +1,36 @@
+# TorchAmp: the two commands of README.md, and the suites CI runs.
+#   make run    install what is missing, build Release, render the demo through the default model
+#   make test   install what is missing, build, run every test
+.DELETE_ON_ERROR:
+.PHONY: all deps build run test clean
+
+BUILD_DIR  := build
+ARTEFACTS  := $(BUILD_DIR)/Source/Plugin/TorchAmp_artefacts/Release
+DEMO_IN    := Resources/demo.wav
+DEMO_OUT   := $(BUILD_DIR)/demo-out.wav
+CTEST_ARGS ?=
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	@cmake --preset release > $(BUILD_DIR).configure.log 2>&1 || { cat $(BUILD_DIR).configure.log; exit 1; }
+	cmake --build --preset release
+
+run: build
+	@echo "Rendering $(DEMO_IN) through the embedded default model..."
+	@$(BUILD_DIR)/bin/torchamp-render --in $(DEMO_IN) --out $(DEMO_OUT) | tee $(BUILD_DIR)/demo-out.json
+	@echo
+	@echo "Output WAV:  $(abspath $(DEMO_OUT))"
+	@echo "Figures:     $(abspath $(BUILD_DIR)/demo-out.json)"
+	@echo "VST3:        $(abspath $(ARTEFACTS)/VST3/TorchAmp.vst3)"
+	@echo "LV2:         $(abspath $(ARTEFACTS)/LV2/TorchAmp.lv2)"
+	@echo "Standalone:  $(abspath $(ARTEFACTS)/Standalone/TorchAmp)"
+
+test: build
+	ctest --preset release $(CTEST_ARGS)
+
+clean:
+	rm -rf $(BUILD_DIR) build-*

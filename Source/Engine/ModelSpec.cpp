@@ -1,0 +1,114 @@
+#include "ModelSpec.h"
+
+#include <cmath>
+#include <sstream>
+
+namespace torchamp
+{
+
+namespace
+{
+bool allFinite(const std::vector<float>& v)
+{
+    for (float x : v)
+        if (!std::isfinite(x))
+            return false;
+    return true;
+}
+} // namespace
+
+std::string ModelSpec::architecture() const
+{
+    std::ostringstream s;
+    s << "LSTM " << layers.size() << "x" << hiddenSize();
+    if (numKnobs() > 0)
+        s << ", " << numKnobs() << (numKnobs() == 1 ? " knob" : " knobs");
+    if (skip)
+        s << ", skip";
+    s << ", ";
+    if (sampleRate % 1000 == 0)
+        s << sampleRate / 1000;
+    else
+        s << sampleRate / 1000.0;
+    s << " kHz";
+    return s.str();
+}
+
+std::string ModelSpec::validate() const
+{
+    std::ostringstream e;
+    if (layers.empty())
+        return "the model has no recurrent layer";
+    if (static_cast<int>(layers.size()) > ModelLimits::maxLayers)
+    {
+        e << "the model has " << layers.size() << " layers; TorchAmp plays at most " << ModelLimits::maxLayers;
+        return e.str();
+    }
+    if (sampleRate < ModelLimits::minSampleRate || sampleRate > ModelLimits::maxSampleRate)
+    {
+        e << "sample rate " << sampleRate << " Hz is outside " << ModelLimits::minSampleRate << ".."
+          << ModelLimits::maxSampleRate << " Hz";
+        return e.str();
+    }
+    if (numKnobs() > ModelLimits::maxKnobs)
+    {
+        e << "the model has " << numKnobs() << " knobs; TorchAmp supports at most " << ModelLimits::maxKnobs;
+        return e.str();
+    }
+    if (knobDefaults.size() != knobNames.size())
+        return "the number of knob defaults differs from the number of knobs";
+    for (const auto& n : knobNames)
+        if (n.empty() || static_cast<int>(n.size()) > ModelLimits::maxKnobNameLength)
+        {
+            e << "knob names must be 1.." << ModelLimits::maxKnobNameLength << " characters long";
+            return e.str();
+        }
+    for (float d : knobDefaults)
+        if (!(d >= 0.0f && d <= 1.0f))
+            return "knob defaults must be in [0, 1]";
+
+    int expectedInput = inputSize();
+    for (size_t l = 0; l < layers.size(); ++l)
+    {
+        const auto& layer = layers[l];
+        if (layer.hiddenSize < 1 || layer.hiddenSize > ModelLimits::maxHiddenSize)
+        {
+            e << "layer " << l << " has hidden size " << layer.hiddenSize << "; TorchAmp plays 1.."
+              << ModelLimits::maxHiddenSize;
+            return e.str();
+        }
+        if (layer.inputSize != expectedInput)
+        {
+            e << "layer " << l << " takes " << layer.inputSize << " inputs, expected " << expectedInput;
+            if (l == 0)
+                e << " (1 audio + " << numKnobs() << " knobs)";
+            return e.str();
+        }
+        const size_t rows = static_cast<size_t>(layer.numGates() * layer.hiddenSize);
+        if (layer.weightIh.size() != rows * static_cast<size_t>(layer.inputSize)
+            || layer.weightHh.size() != rows * static_cast<size_t>(layer.hiddenSize) || layer.biasIh.size() != rows
+            || layer.biasHh.size() != rows)
+        {
+            e << "layer " << l << " has weights of the wrong size";
+            return e.str();
+        }
+        if (!allFinite(layer.weightIh) || !allFinite(layer.weightHh) || !allFinite(layer.biasIh)
+            || !allFinite(layer.biasHh))
+        {
+            e << "layer " << l << " has non-finite weights (NaN or Inf); the model was saved from a diverged training";
+            return e.str();
+        }
+        expectedInput = layer.hiddenSize;
+    }
+    if (static_cast<int>(headWeight.size()) != hiddenSize())
+    {
+        e << "the output head takes " << headWeight.size() << " inputs but the last layer has " << hiddenSize()
+          << " units";
+        return e.str();
+    }
+    if (!allFinite(headWeight) || !std::isfinite(headBias))
+        return "the output head has non-finite weights (NaN or Inf)";
+    return {};
+}
+
+} // namespace torchamp

@@ -1,0 +1,73 @@
+#pragma once
+
+#include "ModelSpec.h"
+#include "Result.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace torchamp
+{
+
+/** A TorchScript module loaded by LibTorch, behind a small interface with no LibTorch types, so
+    that only this library's sources include LibTorch's heavy headers.
+
+    Threads: any thread but the audio thread (LibTorch allocates, locks and may take milliseconds).
+    One TorchModule is not meant to be used from two threads at once. */
+class TorchModule
+{
+public:
+    /// How forward() is called.
+    enum class Signature
+    {
+        contract,   ///< forward(x, h, c) -> (y, h, c): the TorchAmp model contract
+        audioOnly,  ///< forward(x) -> y: audio in, audio out, any internals
+        unsupported ///< anything else
+    };
+
+    ~TorchModule();
+
+    /// Loads a TorchScript file's bytes. `displayName` (usually the file name) starts every error.
+    static Result<std::unique_ptr<TorchModule>> load(const std::vector<char>& bytes, const std::string& displayName);
+
+    Signature signature() const noexcept { return sig; }
+
+    /// Reads the contract's LSTM, Linear head and metadata into a spec. Metadata that is missing
+    /// gets its documented default and a warning in spec.warnings; wrong types are errors.
+    /// `skipKnown` tells whether the file said whether it has a skip connection.
+    Result<ModelSpec> extractSpec(bool& skipKnown) const;
+
+    /// "LibTorch 1.13.0"
+    static std::string libTorchVersion();
+
+private:
+    friend class TorchStream;
+    struct Impl;
+    explicit TorchModule(std::unique_ptr<Impl>);
+
+    std::unique_ptr<Impl> impl;
+    Signature sig = Signature::unsupported;
+};
+
+/** Streams audio through a contract module's forward(), block by block, carrying h and c across
+    blocks like the native engine does. One channel. Off the audio thread (LibTorch allocates). */
+class TorchStream
+{
+public:
+    /// Starts from zero state. `module` must have had extractSpec() succeed.
+    explicit TorchStream(std::shared_ptr<const TorchModule> module);
+    ~TorchStream();
+
+    /// Runs forward() on n samples with the knobs held at `knobs`. Empty string, or what failed.
+    std::string process(const float* in, float* out, int n, const std::vector<float>& knobs);
+
+    /// Back to zero state.
+    void reset();
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl;
+};
+
+} // namespace torchamp

@@ -1,0 +1,53 @@
+#include "AllocationCounter.h"
+#include "ModelLoader.h"
+#include "RecurrentNetwork.h"
+#include "TestSupport.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+namespace torchamp::test
+{
+
+TEST(AllocationCounter, seesMallocAndNew)
+{
+    AllocationCounter counter;
+    auto* p = new int(3);
+    delete p;
+    void* q = std::malloc(10);
+    std::free(q);
+    EXPECT_EQ(counter.count(), 4);
+}
+
+class EngineAllocations : public ::testing::TestWithParam<const char*>
+{
+};
+
+TEST_P(EngineAllocations, processMakesNoHeapCallsAfterPrepare)
+{
+    auto loaded = loadModelFile(modelPath(GetParam()));
+    ASSERT_TRUE(loaded) << loaded.error();
+    RecurrentNetwork net(loaded->spec);
+    net.prepare(2);
+    const auto signal = makeTestSignal(8192);
+    std::vector<float> left(8192), right(8192);
+
+    AllocationCounter counter;
+    for (int block : { 1, 16, 64, 128, 333, 512, 2048, 8192 })
+        for (int repeat = 0; repeat < 4; ++repeat)
+        {
+            const float* in[] = { signal.data(), signal.data() };
+            float* out[] = { left.data(), right.data() };
+            for (int k = 0; k < net.numKnobs(); ++k)
+                net.setKnob(k, 0.1f * static_cast<float>(repeat));
+            net.process(in, out, 2, block);
+        }
+    net.reset();
+    EXPECT_EQ(counter.count(), 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(ContractModels, EngineAllocations,
+                         ::testing::Values("lstm1x8.pt", "lstm2x24_knobs_skip.pt", "lstm1x64.pt", "lstm3x20_44k.pt"));
+
+} // namespace torchamp::test

@@ -1,0 +1,193 @@
+"""Writes the TorchScript files the C++ tests load: contract models of several shapes, models
+without metadata, and broken files. Deterministic (fixed seeds).
+
+usage: /usr/bin/python3 make_test_models.py OUT_DIR
+
+The contract models are defined here with plain torch, independent of Models/torchamp, the way a
+user's own training code would write them."""
+import io
+import os
+import sys
+import zipfile
+from typing import List, Tuple
+
+import torch
+from torch import Tensor, nn
+
+torch.set_num_threads(1)
+
+
+class ContractLstm(nn.Module):
+    sample_rate: int
+    skip: bool
+    knobs: List[str]
+    knob_defaults: List[float]
+    name: str
+    description: str
+    author: str
+    contract_version: int
+
+    def __init__(self, hidden, layers=1, knobs=(), skip=False, sample_rate=48000, name="test"):
+        super().__init__()
+        self.lstm = nn.LSTM(1 + len(knobs), hidden, layers, batch_first=True)
+        self.head = nn.Linear(hidden, 1)
+        self.sample_rate = sample_rate
+        self.skip = skip
+        self.knobs = list(knobs)
+        self.knob_defaults = [0.5] * len(knobs)
+        self.name = name
+        self.description = "test model"
+        self.author = "TorchAmp tests"
+        self.contract_version = 1
+
+    def forward(self, x: Tensor, h: Tensor, c: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
+        y, (h, c) = self.lstm(x, (h, c))
+        y = self.head(y)
+        if self.skip:
+            y = y + x[:, :, 0:1]
+        return y, h, c
+
+
+class BareLstm(nn.Module):
+    """A user's own model: other submodule names, no metadata attributes at all."""
+
+    def __init__(self, inputs, hidden, layers, skip):
+        super().__init__()
+        self.rnn = nn.LSTM(inputs, hidden, layers, batch_first=True)
+        self.fc = nn.Linear(hidden, 1)
+        self.use_skip = skip
+
+    def forward(self, x: Tensor, h: Tensor, c: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
+        y, (h, c) = self.rnn(x, (h, c))
+        y = self.fc(y)
+        if self.use_skip:
+            y = y + x[:, :, 0:1]
+        return y, h, c
+
+
+class NoLstm(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.head = nn.Linear(1, 1)
+
+    def forward(self, x: Tensor, h: Tensor, c: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
+        return self.head(x), h, c
+
+
+class NoHead(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(1, 8, 1, batch_first=True)
+
+    def forward(self, x: Tensor, h: Tensor, c: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
+        y, (h, c) = self.lstm(x, (h, c))
+        return y.mean(dim=2, keepdim=True), h, c
+
+
+class WrongType(ContractLstm):
+    sample_rate: str  # type: ignore[assignment]
+
+    def __init__(self):
+        super().__init__(8)
+        self.sample_rate = "48000"  # type: ignore[assignment]
+
+
+class Waveshaper(nn.Module):
+    """Audio in, audio out, no recurrent state: plays only on the LibTorch engine."""
+
+    sample_rate: int
+
+    def __init__(self):
+        super().__init__()
+        self.sample_rate = 48000
+
+    def forward(self, x: Tensor) -> Tensor:
+        return torch.tanh(3.0 * x)
+
+
+def scaled(model, gain):
+    """Larger than default weights, so the gates leave their linear region on the test signals."""
+    with torch.no_grad():
+        for p in model.parameters():
+            p.mul_(gain)
+    return model
+
+
+def save(model, path):
+    torch.jit.save(torch.jit.script(model.eval()), path)
+
+
+def main(out_dir):
+    os.makedirs(out_dir, exist_ok=True)
+    p = lambda name: os.path.join(out_dir, name)
+
+    shapes = [
+        # file, hidden, layers, knobs, skip
+        ("lstm1x8.pt", 8, 1, (), False),
+        ("lstm1x16_skip.pt", 16, 1, (), True),
+        ("lstm2x16.pt", 16, 2, (), False),
+        ("lstm1x32_knob.pt", 32, 1, ("gain",), False),
+        ("lstm2x24_knobs_skip.pt", 24, 2, ("drive", "tone"), True),
+        ("lstm1x40.pt", 40, 1, (), False),
+        ("lstm1x64.pt", 64, 1, (), False),
+        ("lstm3x20_44k.pt", 20, 3, ("level",), False),
+    ]
+    for seed, (name, hidden, layers, knobs, skip) in enumerate(shapes):
+        torch.manual_seed(100 + seed)
+        rate = 44100 if "44k" in name else 48000
+        save(scaled(ContractLstm(hidden, layers, knobs, skip, rate, name[:-3]), 2.0), p(name))
+
+    torch.manual_seed(7)
+    save(scaled(BareLstm(1, 12, 1, True), 2.0), p("nometa_skip.pt"))
+    torch.manual_seed(8)
+    save(scaled(BareLstm(2, 12, 2, False), 2.0), p("nometa_knob.pt"))
+
+    # Broken or unsupported files.
+    torch.manual_seed(9)
+    save(NoLstm(), p("no_lstm.pt"))
+    save(NoHead(), p("no_head.pt"))
+    save(WrongType(), p("wrong_type.pt"))
+    save(Waveshaper(), p("waveshaper.pt"))
+
+    m = ContractLstm(8, knobs=("a", "b"))
+    m.knobs = ["a"]
+    m.knob_defaults = [0.5]
+    save(m, p("knob_mismatch.pt"))
+
+    m = ContractLstm(8)
+    with torch.no_grad():
+        m.lstm.weight_hh_l0[3, 2] = float("nan")
+    save(m, p("nan_weights.pt"))
+
+    m = ContractLstm(8)
+    m.sample_rate = 0
+    save(m, p("zero_rate.pt"))
+    save(ContractLstm(200), p("hidden200.pt"))
+    save(ContractLstm(4, layers=5), p("layers5.pt"))
+
+    torch.save(ContractLstm(8).state_dict(), p("state_dict.pt"))
+
+    with open(p("lstm1x8.pt"), "rb") as f:
+        good = f.read()
+    with open(p("truncated.pt"), "wb") as f:
+        f.write(good[: len(good) // 2])
+    with open(p("empty.pt"), "wb"):
+        pass
+    with open(p("random.pt"), "wb") as f:
+        f.write(torch.Generator().manual_seed(3).seed().to_bytes(8, "little") * 512)
+
+    # The same model as saved by a future PyTorch: the archive's format version raised.
+    src = zipfile.ZipFile(io.BytesIO(good))
+    with zipfile.ZipFile(p("future_version.pt"), "w", zipfile.ZIP_STORED) as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename.endswith("/version"):
+                data = b"99\n"
+            dst.writestr(info, data)
+
+    with open(os.path.join(out_dir, "stamp"), "w") as f:
+        f.write("ok\n")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "test-models")
