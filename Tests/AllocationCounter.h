@@ -16,6 +16,10 @@ public:
     AllocationCounter& operator=(const AllocationCounter&) = delete;
 
     long count() const;
+
+    /// False in the RealtimeSanitizer build, where RTSan's own malloc interceptors are the judge
+    /// and this counter always reports 0.
+    static bool available();
 };
 
 } // namespace torchamp::test

@@ -53,3 +53,56 @@ inline double maxAbsDifference(const std::vector<float>& a, const std::vector<fl
 }
 
 } // namespace torchamp::test
+
+#include "ModelSpec.h"
+
+namespace torchamp::test
+{
+
+/** A model whose output equals its input: all weights zero, skip connection on. With it, the
+    signal path's delays and resampling can be checked sample by sample. */
+inline ModelSpec identitySpec(int sampleRate = 48000, int hidden = 4)
+{
+    ModelSpec spec;
+    spec.name = "identity";
+    spec.sampleRate = sampleRate;
+    spec.skip = true;
+    RecurrentLayerSpec layer;
+    layer.inputSize = 1;
+    layer.hiddenSize = hidden;
+    layer.weightIh.assign(static_cast<size_t>(4 * hidden), 0.0f);
+    layer.weightHh.assign(static_cast<size_t>(4 * hidden * hidden), 0.0f);
+    layer.biasIh.assign(static_cast<size_t>(4 * hidden), 0.0f);
+    layer.biasHh = layer.biasIh;
+    spec.layers.push_back(layer);
+    spec.headWeight.assign(static_cast<size_t>(hidden), 0.0f);
+    return spec;
+}
+
+/** A sum of sines below `maxHz`, at `rate`: band-limited, so resampling leaves it intact. */
+inline std::vector<float> makeBandLimitedSignal(size_t n, double rate, double maxHz = 15000.0)
+{
+    std::vector<float> x(n);
+    const double pi = 3.14159265358979323846;
+    const double freqs[] = { 97.0, 440.0, 1234.5, 3000.0, 7777.0, maxHz };
+    for (size_t i = 0; i < n; ++i)
+    {
+        double v = 0.0;
+        for (double f : freqs)
+            v += 0.15 * std::sin(2 * pi * f * static_cast<double>(i) / rate + f);
+        x[i] = static_cast<float>(v);
+    }
+    return x;
+}
+
+/** Largest |out[i] - in[i - delay]| over i in [skip, n). */
+inline double maxDelayedDifference(const std::vector<float>& in, const std::vector<float>& out, int delay,
+                                   size_t skip)
+{
+    double worst = 0.0;
+    for (size_t i = std::max(skip, static_cast<size_t>(delay)); i < std::min(in.size(), out.size()); ++i)
+        worst = std::max(worst, std::abs(double(out[i]) - double(in[i - static_cast<size_t>(delay)])));
+    return worst;
+}
+
+} // namespace torchamp::test

@@ -88,7 +88,7 @@ bool TorchAmpProcessor::isBusesLayoutSupported(const BusesLayout& layouts) const
     return in == out && (out == juce::AudioChannelSet::mono() || out == juce::AudioChannelSet::stereo());
 }
 
-void TorchAmpProcessor::processBlock(juce::AudioBuffer<float>& buffer, juce::MidiBuffer&)
+void TorchAmpProcessor::processBlock(juce::AudioBuffer<float>& buffer, juce::MidiBuffer&) noexcept
 {
     juce::ScopedNoDenormals noDenormals;
     const int channels = std::min(buffer.getNumChannels(), dryBuffer.getNumChannels());

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "ModelLoader.h"
+#include "RealtimeSafety.h"
 #include "RecurrentNetwork.h"
 
 #include <juce_audio_processors/juce_audio_processors.h>
@@ -33,7 +34,8 @@ public:
     void prepareToPlay(double sampleRate, int maximumExpectedSamplesPerBlock) override;
     void releaseResources() override;
     bool isBusesLayoutSupported(const BusesLayout& layouts) const override;
-    void processBlock(juce::AudioBuffer<float>&, juce::MidiBuffer&) override;
+    /// Audio thread: no allocation, lock or system call (checked by the RealtimeSanitizer build).
+    void processBlock(juce::AudioBuffer<float>&, juce::MidiBuffer&) noexcept TORCHAMP_NONBLOCKING override;
     using AudioProcessor::processBlock;
 
     juce::AudioProcessorEditor* createEditor() override;

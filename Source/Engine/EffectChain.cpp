@@ -1,0 +1,302 @@
+#include "EffectChain.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace torchamp
+{
+
+namespace
+{
+// Longest dry-path delay: the latency of resampling between the most distant rates supported
+// (8 kHz models at 384 kHz hosts stay below it); beyond it dry and wet would stop lining up.
+constexpr int maxDryDelay = 16384;
+
+float dbToGain(float db) noexcept TORCHAMP_NONBLOCKING
+{
+    return std::isfinite(db) ? std::pow(10.0f, std::clamp(db, -96.0f, 48.0f) / 20.0f) : 1.0f;
+}
+} // namespace
+
+void EffectChain::Smoothed::setTarget(float t) noexcept
+{
+    if (t == target)
+        return;
+    target = t;
+    remaining = length;
+    step = (target - current) / static_cast<float>(length);
+}
+
+float EffectChain::Smoothed::next() noexcept
+{
+    if (remaining > 0)
+    {
+        --remaining;
+        current = remaining == 0 ? target : current + step;
+    }
+    return current;
+}
+
+EffectChain::EffectChain()
+{
+    inputGain.current = inputGain.target = 1.0f;
+    outputGain.current = outputGain.target = 1.0f;
+    mix.current = mix.target = 1.0f;
+    bypassMix.current = bypassMix.target = 0.0f;
+}
+
+EffectChain::~EffectChain()
+{
+    delete pending.exchange(nullptr);
+    delete retired.exchange(nullptr);
+    if (fading != active)
+        delete fading;
+    delete active;
+}
+
+void EffectChain::prepare(const HostConfig& config)
+{
+    std::lock_guard<std::mutex> lock(controlMutex);
+    hostConfig = config;
+    hostConfig.maxBlockSize = std::max(1, hostConfig.maxBlockSize);
+    hostConfig.numChannels = std::max(1, hostConfig.numChannels);
+    const auto channels = static_cast<size_t>(hostConfig.numChannels);
+    const auto block = static_cast<size_t>(hostConfig.maxBlockSize);
+
+    // Audio is stopped: the newest model becomes the active one, rebuilt for the new config.
+    ModelRunner* newest = pending.exchange(nullptr);
+    if (newest == nullptr)
+        newest = active;
+    std::unique_ptr<ModelRunner> rebuilt;
+    if (newest != nullptr)
+    {
+        rebuilt = std::make_unique<ModelRunner>(newest->spec(), hostConfig);
+        rebuilt->warmUp();
+    }
+    if (newest != active)
+        delete newest;
+    if (fading != active)
+        delete fading;
+    delete active;
+    delete retired.exchange(nullptr);
+    fading = nullptr;
+    active = rebuilt.release();
+    shown.store(active);
+    latency.store(active ? active->latencySamples() : 0);
+    resetsAtPublish = active ? active->stateResets() : 0;
+
+    const int smoothing = std::max(1, static_cast<int>(smoothingSeconds * hostConfig.sampleRate));
+    for (auto* s : { &inputGain, &outputGain, &mix, &bypassMix })
+    {
+        s->length = smoothing;
+        s->snap();
+    }
+    fadeLength = std::max(1, static_cast<int>(crossfadeSeconds * hostConfig.sampleRate));
+    fadePosition = fadeLength;
+
+    dryDelay.assign(channels, std::vector<float>(static_cast<size_t>(maxDryDelay) + block, 0.0f));
+    dryWrite = 0;
+    dry.assign(channels, std::vector<float>(block, 0.0f));
+    wet.assign(channels, std::vector<float>(block, 0.0f));
+    faded.assign(channels, std::vector<float>(block, 0.0f));
+    readPointers.assign(channels, nullptr);
+    wetPointers.assign(channels, nullptr);
+    fadedPointers.assign(channels, nullptr);
+    for (size_t c = 0; c < channels; ++c)
+    {
+        wetPointers[c] = wet[c].data();
+        fadedPointers[c] = faded[c].data();
+    }
+}
+
+HostConfig EffectChain::config() const
+{
+    std::lock_guard<std::mutex> lock(controlMutex);
+    return hostConfig;
+}
+
+bool EffectChain::publish(std::unique_ptr<ModelRunner> runner)
+{
+    std::lock_guard<std::mutex> lock(controlMutex);
+    if (!runner || runner->config() != hostConfig)
+        return false;
+    ModelRunner* fresh = runner.release();
+    shown.store(fresh);
+    // The audio thread never saw a model that is still pending, so it can be freed here.
+    delete pending.exchange(fresh);
+    return true;
+}
+
+void EffectChain::collectGarbage()
+{
+    std::lock_guard<std::mutex> lock(controlMutex);
+    delete retired.exchange(nullptr);
+}
+
+std::optional<ModelSpec> EffectChain::currentSpec() const
+{
+    std::lock_guard<std::mutex> lock(controlMutex);
+    if (const auto* m = shown.load())
+        return m->spec();
+    return std::nullopt;
+}
+
+bool EffectChain::isResampling() const
+{
+    std::lock_guard<std::mutex> lock(controlMutex);
+    const auto* m = shown.load();
+    return m != nullptr && m->isResampling();
+}
+
+void EffectChain::setInputGainDb(float db) noexcept
+{
+    inputGain.setTarget(dbToGain(db));
+}
+
+void EffectChain::setOutputGainDb(float db) noexcept
+{
+    outputGain.setTarget(dbToGain(db));
+}
+
+void EffectChain::setMix(float wet01) noexcept
+{
+    mix.setTarget(std::isfinite(wet01) ? std::clamp(wet01, 0.0f, 1.0f) : 1.0f);
+}
+
+void EffectChain::setKnob(int index, float value01) noexcept
+{
+    if (index >= 0 && index < maxKnobs)
+        knobs[index] = value01;
+}
+
+void EffectChain::setBypassed(bool shouldBypass) noexcept
+{
+    bypassMix.setTarget(shouldBypass ? 1.0f : 0.0f);
+}
+
+void EffectChain::pickUpPublishedModel() noexcept
+{
+    // Hand a finished fade's old model back first: at most one is ever waiting to be freed.
+    if (fading != nullptr && fadePosition >= fadeLength)
+    {
+        ModelRunner* expected = nullptr;
+        if (!retired.compare_exchange_strong(expected, fading, std::memory_order_acq_rel))
+            return;
+        fading = nullptr;
+    }
+    if (fading != nullptr)
+        return;
+
+    ModelRunner* fresh = pending.exchange(nullptr, std::memory_order_acq_rel);
+    if (fresh == nullptr)
+        return;
+    fading = active;
+    active = fresh;
+    fadePosition = fading != nullptr ? 0 : fadeLength;
+    latency.store(active->latencySamples(), std::memory_order_relaxed);
+    resetsAtPublish = active->stateResets();
+}
+
+void EffectChain::process(float* const* io, int numChannels, int n) noexcept
+{
+    ScopedFlushDenormals noDenormals;
+    if (dry.empty())
+        return; // not prepared: leave the audio as it is
+    pickUpPublishedModel();
+    numChannels = std::min(numChannels, hostConfig.numChannels);
+    for (int start = 0; start < n; start += hostConfig.maxBlockSize)
+    {
+        const int chunk = std::min(hostConfig.maxBlockSize, n - start);
+        float* chunkPointers[64];
+        const int channels = std::min(numChannels, 64);
+        for (int c = 0; c < channels; ++c)
+            chunkPointers[c] = io[c] + start;
+        processChunk(chunkPointers, channels, chunk);
+    }
+    if (active != nullptr)
+        resets.store(active->stateResets() - resetsAtPublish, std::memory_order_relaxed);
+}
+
+void EffectChain::processChunk(float* const* io, int numChannels, int n) noexcept
+{
+    const int delayCapacity = static_cast<int>(dryDelay.front().size());
+    const int delay = std::min(latency.load(std::memory_order_relaxed), maxDryDelay);
+
+    for (int c = 0; c < numChannels; ++c)
+    {
+        float* x = io[c];
+        auto& line = dryDelay[static_cast<size_t>(c)];
+        float* delayed = dry[static_cast<size_t>(c)].data();
+        int w = dryWrite;
+        for (int i = 0; i < n; ++i)
+        {
+            // Non-finite input is silence from here on: it must reach neither the model nor the mix.
+            const float v = std::isfinite(x[i]) ? x[i] : 0.0f;
+            x[i] = v;
+            line[static_cast<size_t>(w)] = v;
+            int r = w - delay;
+            if (r < 0)
+                r += delayCapacity;
+            delayed[i] = line[static_cast<size_t>(r)];
+            if (++w == delayCapacity)
+                w = 0;
+        }
+    }
+    dryWrite = (dryWrite + n) % delayCapacity;
+
+    // Input gain, shared by every channel so the smoothing stays in step.
+    for (int i = 0; i < n; ++i)
+    {
+        const float g = inputGain.next();
+        for (int c = 0; c < numChannels; ++c)
+            io[c][i] *= g;
+    }
+
+    for (int c = 0; c < numChannels; ++c)
+        readPointers[static_cast<size_t>(c)] = io[c];
+
+    if (active != nullptr)
+    {
+        for (int k = 0; k < active->spec().numKnobs(); ++k)
+            active->setKnob(k, knobs[k]);
+        active->process(readPointers.data(), wetPointers.data(), numChannels, n);
+    }
+    else
+        for (int c = 0; c < numChannels; ++c)
+            std::copy(io[c], io[c] + n, wet[static_cast<size_t>(c)].data());
+
+    if (fading != nullptr && fadePosition < fadeLength)
+    {
+        for (int k = 0; k < fading->spec().numKnobs(); ++k)
+            fading->setKnob(k, knobs[k]);
+        fading->process(readPointers.data(), fadedPointers.data(), numChannels, n);
+        const float step = 1.0f / static_cast<float>(fadeLength);
+        for (int c = 0; c < numChannels; ++c)
+        {
+            float* w = wet[static_cast<size_t>(c)].data();
+            const float* old = faded[static_cast<size_t>(c)].data();
+            int position = fadePosition;
+            for (int i = 0; i < n; ++i, ++position)
+            {
+                const float a = position < fadeLength ? static_cast<float>(position) * step : 1.0f;
+                w[i] = a * w[i] + (1.0f - a) * old[i];
+            }
+        }
+        fadePosition = std::min(fadeLength, fadePosition + n);
+    }
+
+    for (int i = 0; i < n; ++i)
+    {
+        const float m = mix.next();
+        const float g = outputGain.next();
+        const float b = bypassMix.next();
+        for (int c = 0; c < numChannels; ++c)
+        {
+            const float d = dry[static_cast<size_t>(c)][static_cast<size_t>(i)];
+            const float processed = g * (m * wet[static_cast<size_t>(c)][static_cast<size_t>(i)] + (1.0f - m) * d);
+            io[c][i] = b * d + (1.0f - b) * processed;
+        }
+    }
+}
+
+} // namespace torchamp

@@ -1,0 +1,109 @@
+#pragma once
+
+#include "ModelRunner.h"
+#include "RealtimeSafety.h"
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+namespace torchamp
+{
+
+/** The whole signal path, shared by the plugin and torchamp-render: input gain, the model (with
+    resampling to its rate), dry/wet mix with the dry path delayed to line up, output gain.
+
+    Models are published wait-free: any non-audio thread hands over a ModelRunner built for the
+    current HostConfig; the audio thread picks it up at the start of a block and crossfades from the
+    old model to the new one; the old runner goes back to a non-audio thread to be freed
+    (collectGarbage()). The audio thread never allocates, frees, locks or waits.
+
+    Threads: prepare(), publish(), collectGarbage() off the audio thread (prepare() while audio is
+    stopped, as hosts guarantee for prepareToPlay); process() and the setters on the audio thread. */
+class EffectChain
+{
+public:
+    static constexpr double crossfadeSeconds = 0.010;
+    static constexpr double smoothingSeconds = 0.020;
+    static constexpr int maxKnobs = ModelLimits::maxKnobs;
+
+    EffectChain();
+    ~EffectChain();
+
+    /// Sizes everything for `config` and rebuilds the active model for it. Not real-time safe.
+    void prepare(const HostConfig& config);
+    /// The configuration of the last prepare(); build published ModelRunners for it. Off the audio thread.
+    HostConfig config() const;
+
+    /// Hands a new model to the audio thread, wait-free. A model published before the previous one
+    /// was picked up replaces it (the older is freed here). Any thread but the audio thread.
+    /// Returns false (and frees nothing that is in use) if `runner` was built for another config.
+    bool publish(std::unique_ptr<ModelRunner> runner);
+
+    /// Frees models the audio thread has retired. Call periodically off the audio thread.
+    void collectGarbage();
+
+    /// A copy of the spec of the newest model (playing, or about to be picked up). Off the audio thread.
+    std::optional<ModelSpec> currentSpec() const;
+
+    /// Whether the newest model is resampled from the host rate. Off the audio thread.
+    bool isResampling() const;
+
+    /// Latency of the active model in host samples. Any thread.
+    int latencySamples() const noexcept { return latency.load(std::memory_order_relaxed); }
+
+    // Parameter targets, smoothed inside process(). Audio thread (or before processing starts).
+    void setInputGainDb(float db) noexcept TORCHAMP_NONBLOCKING;
+    void setOutputGainDb(float db) noexcept TORCHAMP_NONBLOCKING;
+    void setMix(float wet01) noexcept TORCHAMP_NONBLOCKING;
+    void setKnob(int index, float value01) noexcept TORCHAMP_NONBLOCKING;
+    void setBypassed(bool shouldBypass) noexcept TORCHAMP_NONBLOCKING;
+
+    /// Processes n samples in place; blocks longer than config().maxBlockSize are split. Audio thread.
+    void process(float* const* io, int numChannels, int n) noexcept TORCHAMP_NONBLOCKING;
+
+    /// Non-finite state resets of the active model since it was published. Any thread.
+    std::uint64_t stateResets() const noexcept { return resets.load(std::memory_order_relaxed); }
+
+private:
+    struct Smoothed
+    {
+        float current = 0.0f, target = 0.0f, step = 0.0f;
+        int remaining = 0, length = 1;
+        void setTarget(float t) noexcept TORCHAMP_NONBLOCKING;
+        float next() noexcept TORCHAMP_NONBLOCKING;
+        void snap() noexcept { current = target, remaining = 0; }
+    };
+
+    void processChunk(float* const* io, int numChannels, int n) noexcept TORCHAMP_NONBLOCKING;
+    void pickUpPublishedModel() noexcept TORCHAMP_NONBLOCKING;
+    void retire(ModelRunner*& runner) noexcept TORCHAMP_NONBLOCKING;
+
+    HostConfig hostConfig;
+    mutable std::mutex controlMutex; // between non-audio threads only; the audio thread never takes it
+
+    std::atomic<ModelRunner*> pending { nullptr }; // published, not yet picked up
+    std::atomic<ModelRunner*> retired { nullptr }; // done with, to be freed off the audio thread
+    std::atomic<ModelRunner*> shown { nullptr };   // the newest model, for currentSpec()
+    ModelRunner* active = nullptr;                 // audio thread's
+    ModelRunner* fading = nullptr;                 // audio thread's: the previous model, fading out
+    int fadePosition = 0, fadeLength = 1;
+
+    std::atomic<int> latency { 0 };
+    std::atomic<std::uint64_t> resets { 0 };
+    std::uint64_t resetsAtPublish = 0;
+
+    Smoothed inputGain, outputGain, mix, bypassMix;
+    float knobs[maxKnobs] = {};
+
+    // Dry path: delayed by the active model's latency so dry and wet line up in the mix.
+    std::vector<std::vector<float>> dryDelay; // [channel][delay capacity]
+    int dryWrite = 0;
+    std::vector<std::vector<float>> dry, wet, faded; // [channel][maxBlockSize]
+    std::vector<const float*> readPointers;
+    std::vector<float*> wetPointers, fadedPointers;
+};
+
+} // namespace torchamp

@@ -1,0 +1,78 @@
+#pragma once
+
+#include "ModelSpec.h"
+#include "RealtimeSafety.h"
+#include "RecurrentNetwork.h"
+#include "Resampler.h"
+
+#include <memory>
+#include <vector>
+
+namespace torchamp
+{
+
+/** Where a ModelRunner plays: the host's rate, largest block and channel count. */
+struct HostConfig
+{
+    double sampleRate = 48000.0;
+    int maxBlockSize = 512;
+    int numChannels = 2;
+
+    bool operator==(const HostConfig& o) const noexcept
+    {
+        return sampleRate == o.sampleRate && maxBlockSize == o.maxBlockSize && numChannels == o.numChannels;
+    }
+    bool operator!=(const HostConfig& o) const noexcept { return !(*this == o); }
+};
+
+/** One model ready to play at a host's rate: the native engine at the model's own sample rate,
+    with band-limited resampling from the host rate and back when they differ, and a fixed,
+    whole-sample latency.
+
+    Threads: built (and warmed up) off the audio thread; process(), reset() and setKnob() are
+    real-time safe. */
+class ModelRunner
+{
+public:
+    /// Builds the engine and resamplers for `config`. Throws std::invalid_argument on a bad spec.
+    ModelRunner(const ModelSpec& spec, const HostConfig& config);
+
+    const ModelSpec& spec() const noexcept { return modelSpec; }
+    const HostConfig& config() const noexcept { return hostConfig; }
+
+    /// True when the host rate differs from the model's and the signal is resampled.
+    bool isResampling() const noexcept { return resampling; }
+
+    /// Delay of the output relative to the input, in host samples.
+    int latencySamples() const noexcept { return latency; }
+
+    /// Runs silence through the engine so caches are warm and the state settles at the model's
+    /// idle point, then resets. Not real-time safe (used right after construction and in prepare).
+    void warmUp();
+
+    void reset() noexcept TORCHAMP_NONBLOCKING;
+    void setKnob(int index, float value) noexcept TORCHAMP_NONBLOCKING { network.setKnob(index, value); }
+    std::uint64_t stateResets() const noexcept { return network.stateResets(); }
+
+    /// Processes n host samples (n <= config().maxBlockSize) of numChannels channels (at most the
+    /// configured count). Audio thread.
+    void process(const float* const* in, float* const* out, int numChannels, int n) noexcept TORCHAMP_NONBLOCKING;
+
+private:
+    struct ChannelBuffers
+    {
+        Resampler toModel, toHost;
+        std::vector<float> fifo; // host-rate output waiting to be read
+        int fifoFill = 0;
+    };
+
+    ModelSpec modelSpec;
+    HostConfig hostConfig;
+    RecurrentNetwork network;
+    bool resampling = false;
+    int latency = 0;
+    std::vector<ChannelBuffers> channels;
+    std::vector<float> modelIn, modelOut, hostOut; // scratch
+};
+
+} // namespace torchamp

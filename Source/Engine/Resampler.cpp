@@ -1,0 +1,157 @@
+#include "Resampler.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+namespace torchamp
+{
+
+namespace
+{
+
+constexpr double pi = 3.14159265358979323846;
+constexpr double stopbandDb = 100.0;
+constexpr double passbandFraction = 0.91; // of the lower Nyquist frequency
+
+double besselI0(double x)
+{
+    double sum = 1.0, term = 1.0;
+    for (int k = 1; k < 64; ++k)
+    {
+        term *= (x / (2.0 * k)) * (x / (2.0 * k));
+        sum += term;
+        if (term < 1e-12 * sum)
+            break;
+    }
+    return sum;
+}
+
+} // namespace
+
+void Resampler::prepare(int inRate, int outRate, int maxInputBlock, int delayUnitRate)
+{
+    const int g = std::gcd(inRate, outRate);
+    up = outRate / g;
+    down = inRate / g;
+    maxInputBlock = std::max(1, maxInputBlock);
+
+    if (up == 1 && down == 1)
+    {
+        tapsPerPhase = 1;
+        phases.assign(1, 1.0f);
+        history.assign(static_cast<size_t>(maxInputBlock), 0.0f);
+        delay = 0.0;
+        reset();
+        return;
+    }
+
+    const double protoRate = static_cast<double>(up) * inRate;
+    const double nyquist = 0.5 * std::min(inRate, outRate);
+    const double passEdge = passbandFraction * nyquist;
+    const double transition = nyquist - passEdge;
+    const double cutoff = 0.5 * (passEdge + nyquist);
+    const double beta = 0.1102 * (stopbandDb - 8.7);
+    const double estimate = (stopbandDb - 8.0) / (2.285 * 2.0 * pi * transition / protoRate);
+
+    // The delay, (N - 1) / 2 prototype samples, must be a whole number of delayUnitRate samples.
+    const double perUnit = protoRate / delayUnitRate;
+    const auto unit = static_cast<long>(std::llround(perUnit));
+    const long halfLength = std::max(1L, (static_cast<long>(std::ceil(estimate / 2.0)) + unit - 1) / unit) * unit;
+    const long length = 2 * halfLength + 1;
+    delay = static_cast<double>(halfLength) / protoRate;
+
+    tapsPerPhase = static_cast<int>((length + up - 1) / up);
+    std::vector<double> h(static_cast<size_t>(tapsPerPhase) * static_cast<size_t>(up), 0.0);
+    const double fc = cutoff / protoRate;
+    const double i0Beta = besselI0(beta);
+    double sum = 0.0;
+    for (long i = 0; i < length; ++i)
+    {
+        const double t = static_cast<double>(i - halfLength);
+        const double sinc = t == 0.0 ? 2.0 * fc : std::sin(2.0 * pi * fc * t) / (pi * t);
+        const double r = t / static_cast<double>(halfLength);
+        const double window = besselI0(beta * std::sqrt(std::max(0.0, 1.0 - r * r))) / i0Beta;
+        h[static_cast<size_t>(i)] = sinc * window;
+        sum += h[static_cast<size_t>(i)];
+    }
+    // Each of the L phases must have unit gain at DC: the whole prototype sums to L.
+    for (auto& v : h)
+        v *= static_cast<double>(up) / sum;
+
+    phases.assign(static_cast<size_t>(up) * static_cast<size_t>(tapsPerPhase), 0.0f);
+    for (int p = 0; p < up; ++p)
+        for (int j = 0; j < tapsPerPhase; ++j)
+            phases[static_cast<size_t>(p * tapsPerPhase + (tapsPerPhase - 1 - j))] =
+                static_cast<float>(h[static_cast<size_t>(p + j * up)]);
+
+    history.assign(static_cast<size_t>(tapsPerPhase - 1 + maxInputBlock), 0.0f);
+    reset();
+}
+
+void Resampler::reset() noexcept
+{
+    std::fill(history.begin(), history.end(), 0.0f);
+    phase = 0;
+    nextInput = 0;
+}
+
+int Resampler::maxOutputFor(int numInput) const noexcept
+{
+    return static_cast<int>((static_cast<long long>(numInput) * up + down - 1) / down) + 1;
+}
+
+int Resampler::process(const float* in, int numInput, float* out) noexcept
+{
+    if (isIdentity())
+    {
+        std::copy(in, in + numInput, out);
+        return numInput;
+    }
+    const int capacity = static_cast<int>(history.size()) - (tapsPerPhase - 1);
+    int produced = 0;
+    while (numInput > capacity)
+    {
+        produced += processBlock(in, capacity, out + produced);
+        in += capacity;
+        numInput -= capacity;
+    }
+    return produced + processBlock(in, numInput, out + produced);
+}
+
+int Resampler::processBlock(const float* in, int numInput, float* out) noexcept
+{
+    const int keep = tapsPerPhase - 1;
+    float* block = history.data() + keep;
+    std::copy(in, in + numInput, block);
+
+    int produced = 0;
+    while (nextInput < numInput)
+    {
+        // y[k] = sum_j h[phase + j L] x[n - j]: a forward dot product over the last T inputs.
+        const float* taps = phases.data() + static_cast<size_t>(phase) * static_cast<size_t>(tapsPerPhase);
+        const float* x = block + nextInput - keep;
+        // Eight partial sums, so the compiler may vectorise without reassociating one sum.
+        float partial[8] = {};
+        int j = 0;
+        for (; j + 8 <= tapsPerPhase; j += 8)
+            for (int q = 0; q < 8; ++q)
+                partial[q] += taps[j + q] * x[j + q];
+        float acc = ((partial[0] + partial[1]) + (partial[2] + partial[3]))
+                    + ((partial[4] + partial[5]) + (partial[6] + partial[7]));
+        for (; j < tapsPerPhase; ++j)
+            acc += taps[j] * x[j];
+        out[produced++] = acc;
+
+        phase += down;
+        nextInput += phase / up;
+        phase %= up;
+    }
+    nextInput -= numInput;
+
+    // Keep the last T-1 inputs for the next block.
+    std::copy(block + numInput - keep, block + numInput, history.data());
+    return produced;
+}
+
+} // namespace torchamp
