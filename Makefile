@@ -2,7 +2,7 @@
 #   make run    install what is missing, build Release, render the demo through the default model
 #   make test   install what is missing, build, run every test
 .DELETE_ON_ERROR:
-.PHONY: all deps build run test clean
+.PHONY: all deps build run test rtsan clean
 
 BUILD_DIR  := build
 ARTEFACTS  := $(BUILD_DIR)/Source/Plugin/TorchAmp_artefacts/Release
@@ -31,6 +31,14 @@ run: build
 
 test: build
 	ctest --preset release $(CTEST_ARGS)
+
+# The whole suite again, built with clang-22 -fsanitize=realtime: RealtimeSanitizer halts on the
+# first allocation, lock or system call inside a function marked TORCHAMP_NONBLOCKING.
+rtsan:
+	@scripts/install-deps.sh --rtsan
+	@cmake --preset rtsan > build-rtsan.configure.log 2>&1 || { cat build-rtsan.configure.log; exit 1; }
+	cmake --build --preset rtsan
+	RTSAN_OPTIONS="halt_on_error=true:suppressions=$(CURDIR)/Tests/rtsan.supp" ctest --preset rtsan $(CTEST_ARGS)
 
 clean:
 	rm -rf $(BUILD_DIR) build-*

@@ -1,4 +1,5 @@
 #include "AllocationCounter.h"
+#include "RealtimeSafety.h"
 #include "ModelLoader.h"
 #include "RecurrentNetwork.h"
 #include "TestSupport.h"
@@ -29,6 +30,21 @@ TEST(AllocationCounter, seesMallocAndNew)
     std::free(q);
     EXPECT_EQ(counter.count(), 4);
 }
+
+#if TORCHAMP_RTSAN
+[[gnu::noinline]] void allocateInARealtimeContext() noexcept TORCHAMP_NONBLOCKING
+{
+    auto* p = new int(1); // the violation RTSan must catch
+    escape(p);
+    delete p;
+}
+
+TEST(RealtimeSanitizer, haltsOnAnAllocationInANonblockingFunction)
+{
+    // Proves the sanitizer is live in this build, so a green run of the other tests means something.
+    EXPECT_DEATH(allocateInARealtimeContext(), "RealtimeSanitizer");
+}
+#endif
 
 class EngineAllocations : public ::testing::TestWithParam<const char*>
 {

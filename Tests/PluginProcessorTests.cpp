@@ -5,6 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <complex>
+#include <random>
+#include <thread>
+
 namespace torchamp
 {
 namespace
@@ -33,8 +37,8 @@ std::unique_ptr<juce::ScopedJuceInitialiser_GUI> PluginProcessor::juceInit;
 TEST_F(PluginProcessor, defaultModelIsActiveFromConstruction)
 {
     TorchAmpProcessor p;
-    EXPECT_FALSE(p.modelSpec().layers.empty());
-    EXPECT_FALSE(p.modelSpec().name.empty());
+    EXPECT_FALSE(p.modelStatus().spec.layers.empty());
+    EXPECT_FALSE(p.modelStatus().spec.name.empty());
 }
 
 TEST_F(PluginProcessor, rejectsLayoutsOtherThanMonoAndStereo)
@@ -67,7 +71,7 @@ TEST_F(PluginProcessor, atUnityGainAndFullMixItPlaysExactlyTheEngine)
         outL.insert(outL.end(), buffer.getReadPointer(0), buffer.getReadPointer(0) + 256);
         outR.insert(outR.end(), buffer.getReadPointer(1), buffer.getReadPointer(1) + 256);
     }
-    const auto& spec = p.modelSpec();
+    const auto spec = p.modelStatus().spec;
     auto trimmed = [&](const std::vector<float>& x) { return std::vector<float>(x.begin(), x.begin() + outL.size()); };
     EXPECT_LE(test::maxAbsDifference(outL, renderNative(spec, trimmed(left), spec.knobDefaults, 256)), 1e-6);
     EXPECT_LE(test::maxAbsDifference(outR, renderNative(spec, trimmed(right), spec.knobDefaults, 256)), 1e-6);
@@ -127,34 +131,197 @@ TEST_F(PluginProcessor, blockLargerThanAnnouncedIsProcessedInChunks)
     test::AllocationCounter counter;
     p.processBlock(buffer, midi);
     EXPECT_EQ(counter.count(), 0);
-    const auto& spec = p.modelSpec();
+    const auto spec = p.modelStatus().spec;
     std::vector<float> out(buffer.getReadPointer(0), buffer.getReadPointer(0) + 1000);
     EXPECT_LE(test::maxAbsDifference(out, renderNative(spec, signal, spec.knobDefaults, 64)), 1e-6);
 }
 
-TEST_F(PluginProcessor, parametersSurviveAStateRoundTrip)
+TEST_F(PluginProcessor, parametersAndTheModelItselfSurviveAStateRoundTrip)
 {
+    // The model is loaded from a copy that is deleted before the session is reopened.
+    const auto copy = juce::File::getSpecialLocation(juce::File::tempDirectory).getChildFile("torchamp-state-model.pt");
+    ASSERT_TRUE(juce::File(test::modelPath("lstm1x32_knob.pt")).copyFileTo(copy));
     juce::MemoryBlock saved;
     {
         TorchAmpProcessor p;
+        p.loadModelFile(copy);
+        ASSERT_TRUE(p.waitForModelLoads());
+        ASSERT_EQ(p.modelStatus().lastError, "");
         p.parameters().getParameter("outputGain")->setValueNotifyingHost(0.25f);
         p.parameters().getParameter("knob1")->setValueNotifyingHost(0.75f);
         p.getStateInformation(saved);
     }
+    copy.deleteFile();
+
     TorchAmpProcessor q;
     q.setStateInformation(saved.getData(), static_cast<int>(saved.getSize()));
+    ASSERT_TRUE(q.waitForModelLoads());
+    const auto status = q.modelStatus();
+    EXPECT_EQ(status.lastError, "");
+    EXPECT_EQ(status.spec.name, "lstm1x32_knob");
+    EXPECT_FALSE(status.isDefault);
+    EXPECT_EQ(status.path, copy.getFullPathName().toStdString());
+    EXPECT_EQ(status.sha256.size(), 64u);
     EXPECT_NEAR(q.parameters().getParameter("outputGain")->getValue(), 0.25f, 1e-6);
     EXPECT_NEAR(q.parameters().getParameter("knob1")->getValue(), 0.75f, 1e-6);
 }
 
-TEST_F(PluginProcessor, garbageStateKeepsTheDefaults)
+TEST_F(PluginProcessor, garbageOrTruncatedStateKeepsWhatPlays)
+{
+    juce::MemoryBlock saved;
+    {
+        TorchAmpProcessor p;
+        p.loadModelFile(juce::File(test::modelPath("lstm1x8.pt")));
+        ASSERT_TRUE(p.waitForModelLoads());
+        p.getStateInformation(saved);
+    }
+    TorchAmpProcessor q;
+    const auto before = q.parameters().getParameter("outputGain")->getValue();
+    const char junk[] = "definitely not a TorchAmp state";
+    q.setStateInformation(junk, sizeof junk);
+    q.setStateInformation(nullptr, 0);
+    for (size_t cut : { size_t(1), size_t(8), saved.getSize() / 2, saved.getSize() * 9 / 10 })
+        q.setStateInformation(saved.getData(), static_cast<int>(cut));
+    std::vector<char> random(5000);
+    std::mt19937 rng(5);
+    for (auto& c : random)
+        c = static_cast<char>(rng());
+    q.setStateInformation(random.data(), static_cast<int>(random.size()));
+    ASSERT_TRUE(q.waitForModelLoads());
+    EXPECT_EQ(q.parameters().getParameter("outputGain")->getValue(), before);
+    EXPECT_TRUE(q.modelStatus().isDefault);
+}
+
+TEST_F(PluginProcessor, aFailedLoadLeavesTheModelPlayingAndSaysWhy)
 {
     TorchAmpProcessor p;
-    const auto before = p.parameters().getParameter("outputGain")->getValue();
-    const char junk[] = "definitely not a TorchAmp state";
-    p.setStateInformation(junk, sizeof junk);
-    p.setStateInformation(nullptr, 0);
-    EXPECT_EQ(p.parameters().getParameter("outputGain")->getValue(), before);
+    const auto name = p.modelStatus().spec.name;
+    p.loadModelFile(juce::File(test::modelPath("truncated.pt")));
+    ASSERT_TRUE(p.waitForModelLoads());
+    EXPECT_EQ(p.modelStatus().spec.name, name);
+    EXPECT_NE(p.modelStatus().lastError.find("truncated.pt: not a TorchScript file"), std::string::npos);
+    p.loadModelFile(juce::File("/nonexistent/amp.pt"));
+    EXPECT_NE(p.modelStatus().lastError.find("amp.pt: cannot read the file"), std::string::npos);
+}
+
+TEST_F(PluginProcessor, knobParametersTakeTheModelsKnobNames)
+{
+    TorchAmpProcessor p;
+    p.loadModelFile(juce::File(test::modelPath("lstm2x24_knobs_skip.pt")));
+    ASSERT_TRUE(p.waitForModelLoads());
+    EXPECT_EQ(p.parameters().getParameter("knob1")->getName(100), "drive");
+    EXPECT_EQ(p.parameters().getParameter("knob2")->getName(100), "tone");
+    EXPECT_TRUE(p.parameters().getParameter("knob3")->getName(100).startsWith("(unused)"));
+}
+
+TEST_F(PluginProcessor, hotSwapsFromAnotherThreadWhileProcessingWithoutHeapCalls)
+{
+    TorchAmpProcessor p;
+    setLayout(p, 2);
+    p.prepareToPlay(48000.0, 128);
+    std::atomic<bool> done { false };
+    std::thread loader([&] {
+        const char* models[] = { "lstm1x8.pt", "lstm2x16.pt", "lstm1x32_knob.pt", "nometa_skip.pt" };
+        for (int i = 0; i < 12; ++i)
+        {
+            p.loadModelFile(juce::File(test::modelPath(models[i % 4])));
+            p.waitForModelLoads();
+        }
+        done = true;
+    });
+    juce::AudioBuffer<float> buffer(2, 128);
+    juce::MidiBuffer midi;
+    const auto signal = test::makeTestSignal(128);
+    long heapCalls = 0;
+    int blocks = 0;
+    while (!done || blocks < 100)
+    {
+        buffer.copyFrom(0, 0, signal.data(), 128);
+        buffer.copyFrom(1, 0, signal.data(), 128);
+        {
+            test::AllocationCounter counter;
+            p.processBlock(buffer, midi);
+            heapCalls += counter.count();
+        }
+        for (int i = 0; i < 128; ++i)
+            ASSERT_TRUE(std::isfinite(buffer.getSample(0, i)));
+        ++blocks;
+    }
+    loader.join();
+    EXPECT_EQ(heapCalls, 0);
+    EXPECT_EQ(p.modelStatus().spec.name, "nometa_skip");
+}
+
+TEST_F(PluginProcessor, reportsLatencyWhenResampling)
+{
+    TorchAmpProcessor p;
+    setLayout(p, 2);
+    p.prepareToPlay(48000.0, 256);
+    EXPECT_EQ(p.getLatencySamples(), 0);
+    EXPECT_FALSE(p.isResampling());
+    p.prepareToPlay(96000.0, 256);
+    EXPECT_GT(p.getLatencySamples(), 0);
+    EXPECT_TRUE(p.isResampling());
+    p.prepareToPlay(44100.0, 77);
+    EXPECT_GT(p.getLatencySamples(), 0);
+}
+
+/** Hann-windowed DFT magnitude in dBFS (of a full-scale sine) at `hz`. */
+double windowedLevelDb(const std::vector<float>& x, double rate, double hz)
+{
+    const double pi = 3.14159265358979323846;
+    std::complex<double> acc = 0.0;
+    double windowSum = 0.0;
+    const size_t n = x.size();
+    for (size_t i = 0; i < n; ++i)
+    {
+        // 4-term Blackman-Harris: sidelobes below -92 dB, so strong harmonics do not leak.
+        const double t = 2 * pi * static_cast<double>(i) / static_cast<double>(n);
+        const double w = 0.35875 - 0.48829 * std::cos(t) + 0.14128 * std::cos(2 * t) - 0.01168 * std::cos(3 * t);
+        windowSum += w;
+        acc += w * static_cast<double>(x[i]) * std::polar(1.0, -2 * pi * hz * static_cast<double>(i) / rate);
+    }
+    return 20.0 * std::log10(std::max(1e-20, 2.0 * std::abs(acc) / windowSum));
+}
+
+std::vector<float> renderSine(double rate, double hz, float amplitude)
+{
+    TorchAmpProcessor p;
+    juce::AudioProcessor::BusesLayout layout;
+    layout.inputBuses.add(juce::AudioChannelSet::mono());
+    layout.outputBuses.add(juce::AudioChannelSet::mono());
+    p.setBusesLayout(layout);
+    p.prepareToPlay(rate, 512);
+    const auto total = static_cast<size_t>(rate); // one second; the last 0.25 s is analysed
+    std::vector<float> out;
+    juce::AudioBuffer<float> buffer(1, 512);
+    juce::MidiBuffer midi;
+    for (size_t s = 0; s < total; s += 512)
+    {
+        for (int i = 0; i < 512; ++i)
+            buffer.setSample(0, i, amplitude * static_cast<float>(std::sin(2 * 3.14159265358979323846 * hz
+                                                                           * static_cast<double>(s + static_cast<size_t>(i)) / rate)));
+        p.processBlock(buffer, midi);
+        out.insert(out.end(), buffer.getReadPointer(0), buffer.getReadPointer(0) + 512);
+    }
+    return std::vector<float>(out.end() - static_cast<std::ptrdiff_t>(rate / 4), out.end());
+}
+
+TEST_F(PluginProcessor, at96kHzItSoundsAsAtTheModelsRateWithoutAliasing)
+{
+    const auto at48 = renderSine(48000.0, 1000.0, 0.5f);
+    const auto at96 = renderSine(96000.0, 1000.0, 0.5f);
+    for (int h = 1; h <= 5; ++h)
+    {
+        const double level48 = windowedLevelDb(at48, 48000.0, 1000.0 * h);
+        const double level96 = windowedLevelDb(at96, 96000.0, 1000.0 * h);
+        if (level48 > -100.0)
+            EXPECT_NEAR(level96, level48, 0.5) << "harmonic " << h;
+    }
+    double loudestAbove = -300.0;
+    for (double hz = 24000.0; hz < 48000.0; hz += 50.0)
+        loudestAbove = std::max(loudestAbove, windowedLevelDb(at96, 96000.0, hz));
+    EXPECT_LT(loudestAbove, -80.0);
 }
 
 } // namespace

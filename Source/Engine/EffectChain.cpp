@@ -141,6 +141,13 @@ std::optional<ModelSpec> EffectChain::currentSpec() const
     return std::nullopt;
 }
 
+int EffectChain::latencySamples() const
+{
+    std::lock_guard<std::mutex> lock(controlMutex);
+    const auto* m = shown.load();
+    return m != nullptr ? m->latencySamples() : 0;
+}
+
 bool EffectChain::isResampling() const
 {
     std::lock_guard<std::mutex> lock(controlMutex);

@@ -51,8 +51,9 @@ public:
     /// Whether the newest model is resampled from the host rate. Off the audio thread.
     bool isResampling() const;
 
-    /// Latency of the active model in host samples. Any thread.
-    int latencySamples() const noexcept { return latency.load(std::memory_order_relaxed); }
+    /// Latency in host samples of the newest model (playing, or played from the next block on):
+    /// what the host should be told. Off the audio thread.
+    int latencySamples() const;
 
     // Parameter targets, smoothed inside process(). Audio thread (or before processing starts).
     void setInputGainDb(float db) noexcept TORCHAMP_NONBLOCKING;
@@ -91,7 +92,7 @@ private:
     ModelRunner* fading = nullptr;                 // audio thread's: the previous model, fading out
     int fadePosition = 0, fadeLength = 1;
 
-    std::atomic<int> latency { 0 };
+    std::atomic<int> latency { 0 }; // the active model's, for the dry path
     std::atomic<std::uint64_t> resets { 0 };
     std::uint64_t resetsAtPublish = 0;
 

@@ -1,13 +1,37 @@
 #include "PluginProcessor.h"
 
 #include "EmbeddedResources.h"
+#include "PluginEditor.h"
 
 namespace torchamp
 {
 
-namespace
+ModelKnobParameter::ModelKnobParameter(const juce::ParameterID& id, int i)
+    : juce::AudioParameterFloat(id, "Knob " + juce::String(i + 1), juce::NormalisableRange<float>(0.0f, 1.0f), 0.5f),
+      index(i)
 {
-constexpr double smoothingSeconds = 0.02;
+}
+
+void ModelKnobParameter::setModelKnobName(const juce::String& name)
+{
+    const juce::SpinLock::ScopedLockType lock(nameLock);
+    modelName = name;
+}
+
+juce::String ModelKnobParameter::getName(int maximumStringLength) const
+{
+    juce::String name;
+    {
+        const juce::SpinLock::ScopedLockType lock(nameLock);
+        name = modelName.isNotEmpty() ? modelName : "(unused) Knob " + juce::String(index + 1);
+    }
+    return maximumStringLength > 0 ? name.substring(0, maximumStringLength) : name;
+}
+
+bool ModelKnobParameter::isInUse() const
+{
+    const juce::SpinLock::ScopedLockType lock(nameLock);
+    return modelName.isNotEmpty();
 }
 
 TorchAmpProcessor::TorchAmpProcessor()
@@ -19,64 +43,104 @@ TorchAmpProcessor::TorchAmpProcessor()
     inputGainDb = state.getRawParameterValue(ParameterIds::inputGain.getParamID());
     outputGainDb = state.getRawParameterValue(ParameterIds::outputGain.getParamID());
     mixPercent = state.getRawParameterValue(ParameterIds::mix.getParamID());
+    bypassValue = state.getRawParameterValue(ParameterIds::bypass.getParamID());
+    bypassParameter = state.getParameter(ParameterIds::bypass.getParamID());
     for (int k = 0; k < knobPoolSize; ++k)
-        knobValues[static_cast<size_t>(k)] = state.getRawParameterValue(ParameterIds::knob(k).getParamID());
-
-    // The embedded default model is part of the build and checked by the tests, so failing here
-    // means a broken build, not a user error.
-    auto loaded = loadModel(resources::defaultModelBytes(), resources::defaultModelName);
-    jassert(loaded.ok());
-    if (loaded)
     {
-        model = std::move(*loaded);
-        network = std::make_unique<RecurrentNetwork>(model.spec);
-        for (int k = 0; k < model.spec.numKnobs() && k < knobPoolSize; ++k)
-            if (auto* p = state.getParameter(ParameterIds::knob(k).getParamID()))
-                p->setValueNotifyingHost(model.spec.knobDefaults[static_cast<size_t>(k)]);
+        knobValues[static_cast<size_t>(k)] = state.getRawParameterValue(ParameterIds::knob(k).getParamID());
+        knobParameters[static_cast<size_t>(k)] =
+            dynamic_cast<ModelKnobParameter*>(state.getParameter(ParameterIds::knob(k).getParamID()));
     }
+
+    // The default model plays from construction: it is loaded here, before any host call, and
+    // later models come through the worker's thread.
+    worker.request({ resources::defaultModelBytes(), resources::defaultModelName, {}, true, {} });
+    worker.waitUntilIdle(60000);
+    const auto status = worker.status();
+    jassert(status.lastError.empty()); // the embedded model is checked by the tests
+    applyModelToParameters(status.spec, true);
+    shownGeneration = status.generation;
+    worker.onLoadFinished = [this] {
+        // Knob names and defaults follow the new model at once (parameters are thread-safe); the
+        // host hears of new names and latency on the message thread.
+        const auto status = worker.status();
+        if (status.lastError.empty())
+            applyModelToParameters(status.spec, knobDefaultsPending.exchange(false));
+        triggerAsyncUpdate();
+    };
 }
 
-TorchAmpProcessor::~TorchAmpProcessor() = default;
+TorchAmpProcessor::~TorchAmpProcessor()
+{
+    worker.onLoadFinished = nullptr;
+    cancelPendingUpdate();
+}
 
 juce::AudioProcessorValueTreeState::ParameterLayout TorchAmpProcessor::createParameterLayout()
 {
     using namespace juce;
     AudioProcessorValueTreeState::ParameterLayout layout;
     auto db = [](float v, int) { return String(v, 1) + " dB"; };
-    layout.add(std::make_unique<AudioParameterFloat>(ParameterIds::inputGain, "Input", NormalisableRange<float>(-24.0f, 24.0f, 0.1f),
-                                                     0.0f, AudioParameterFloatAttributes().withLabel("dB").withStringFromValueFunction(db)));
-    layout.add(std::make_unique<AudioParameterFloat>(ParameterIds::outputGain, "Output", NormalisableRange<float>(-24.0f, 24.0f, 0.1f),
-                                                     0.0f, AudioParameterFloatAttributes().withLabel("dB").withStringFromValueFunction(db)));
+    const auto gainRange = NormalisableRange<float>(-24.0f, 24.0f, 0.1f);
+    layout.add(std::make_unique<AudioParameterFloat>(ParameterIds::inputGain, "Input", gainRange, 0.0f,
+                                                     AudioParameterFloatAttributes().withLabel("dB").withStringFromValueFunction(db)));
+    layout.add(std::make_unique<AudioParameterFloat>(ParameterIds::outputGain, "Output", gainRange, 0.0f,
+                                                     AudioParameterFloatAttributes().withLabel("dB").withStringFromValueFunction(db)));
     layout.add(std::make_unique<AudioParameterFloat>(ParameterIds::mix, "Mix", NormalisableRange<float>(0.0f, 100.0f, 0.1f), 100.0f,
                                                      AudioParameterFloatAttributes().withLabel("%")));
+    layout.add(std::make_unique<AudioParameterBool>(ParameterIds::bypass, "Bypass", false));
     for (int k = 0; k < knobPoolSize; ++k)
-        layout.add(std::make_unique<AudioParameterFloat>(ParameterIds::knob(k), "Knob " + String(k + 1),
-                                                         NormalisableRange<float>(0.0f, 1.0f), 0.5f));
+        layout.add(std::make_unique<ModelKnobParameter>(ParameterIds::knob(k), k));
     return layout;
 }
 
-void TorchAmpProcessor::prepareToPlay(double sampleRate, int maximumExpectedSamplesPerBlock)
+void TorchAmpProcessor::applyModelToParameters(const ModelSpec& spec, bool resetKnobsToDefaults)
 {
-    const int channels = std::max(getTotalNumInputChannels(), getTotalNumOutputChannels());
-    dryBuffer.setSize(channels, std::max(1, maximumExpectedSamplesPerBlock));
-    inputGain.reset(sampleRate, smoothingSeconds);
-    outputGain.reset(sampleRate, smoothingSeconds);
-    mix.reset(sampleRate, smoothingSeconds);
-    inputGain.setCurrentAndTargetValue(juce::Decibels::decibelsToGain(inputGainDb->load()));
-    outputGain.setCurrentAndTargetValue(juce::Decibels::decibelsToGain(outputGainDb->load()));
-    mix.setCurrentAndTargetValue(mixPercent->load() / 100.0f);
-
-    if (network)
+    for (int k = 0; k < knobPoolSize; ++k)
     {
-        network->prepare(channels);
-        // Warm-up: run silence through the engine so caches are hot and the state has settled on
-        // the model's idle point before the first real block.
-        auto& warm = dryBuffer;
-        warm.clear();
-        for (int i = 0; i < 4; ++i)
-            network->process(warm.getArrayOfReadPointers(), warm.getArrayOfWritePointers(), channels, warm.getNumSamples());
-        network->reset();
+        auto* p = knobParameters[static_cast<size_t>(k)];
+        const bool used = k < spec.numKnobs();
+        p->setModelKnobName(used ? juce::String(spec.knobNames[static_cast<size_t>(k)]) : juce::String());
+        if (used && resetKnobsToDefaults)
+            p->setValueNotifyingHost(spec.knobDefaults[static_cast<size_t>(k)]);
     }
+}
+
+void TorchAmpProcessor::handleAsyncUpdate()
+{
+    chain.collectGarbage();
+    const auto status = worker.status();
+    if (status.generation == shownGeneration)
+        return;
+    shownGeneration = status.generation;
+    setLatencySamples(chain.latencySamples());
+    updateHostDisplay(ChangeDetails().withParameterInfoChanged(true).withLatencyChanged(true));
+}
+
+void TorchAmpProcessor::loadModelFile(const juce::File& file)
+{
+    juce::MemoryBlock data;
+    const auto name = file.getFileName().toStdString();
+    if (!file.existsAsFile() || !file.loadFileAsData(data))
+    {
+        worker.reportFailure(name + ": cannot read the file (does it exist, can it be read?)");
+        return;
+    }
+    knobDefaultsPending = true;
+    const auto* bytes = static_cast<const char*>(data.getData());
+    worker.request({ std::vector<char>(bytes, bytes + data.getSize()), name, file.getFullPathName().toStdString(),
+                     false, {} });
+}
+
+void TorchAmpProcessor::prepareToPlay(double newSampleRate, int maximumExpectedSamplesPerBlock)
+{
+    sampleRate = newSampleRate;
+    const int channels = std::max(1, std::max(getTotalNumInputChannels(), getTotalNumOutputChannels()));
+    chain.prepare({ newSampleRate, std::max(1, maximumExpectedSamplesPerBlock), channels });
+    setLatencySamples(chain.latencySamples());
+    chain.setInputGainDb(inputGainDb->load());
+    chain.setOutputGainDb(outputGainDb->load());
+    chain.setMix(mixPercent->load() / 100.0f);
 }
 
 void TorchAmpProcessor::releaseResources() {}
@@ -90,69 +154,106 @@ bool TorchAmpProcessor::isBusesLayoutSupported(const BusesLayout& layouts) const
 
 void TorchAmpProcessor::processBlock(juce::AudioBuffer<float>& buffer, juce::MidiBuffer&) noexcept
 {
-    juce::ScopedNoDenormals noDenormals;
-    const int channels = std::min(buffer.getNumChannels(), dryBuffer.getNumChannels());
-    const int total = buffer.getNumSamples();
+    run(buffer, bypassValue->load() >= 0.5f);
+}
 
-    inputGain.setTargetValue(juce::Decibels::decibelsToGain(inputGainDb->load()));
-    outputGain.setTargetValue(juce::Decibels::decibelsToGain(outputGainDb->load()));
-    mix.setTargetValue(mixPercent->load() / 100.0f);
-    if (network)
-        for (int k = 0; k < network->numKnobs(); ++k)
-            network->setKnob(k, knobValues[static_cast<size_t>(k)]->load());
+void TorchAmpProcessor::processBlockBypassed(juce::AudioBuffer<float>& buffer, juce::MidiBuffer&) noexcept
+{
+    run(buffer, true);
+}
 
-    // A host block larger than announced is processed in chunks of the prepared size.
-    const int chunk = dryBuffer.getNumSamples();
-    for (int start = 0; start < total; start += chunk)
-    {
-        const int n = std::min(chunk, total - start);
-        float* const* io = buffer.getArrayOfWritePointers();
-        for (int ch = 0; ch < channels; ++ch)
-            dryBuffer.copyFrom(ch, 0, buffer, ch, start, n);
+void TorchAmpProcessor::run(juce::AudioBuffer<float>& buffer, bool bypassed) noexcept
+{
+    const auto start = juce::Time::getHighResolutionTicks();
+    const int n = buffer.getNumSamples();
+    const int channels = std::min(buffer.getNumChannels(), std::max(getTotalNumInputChannels(), 1));
 
-        for (int i = 0; i < n; ++i)
-        {
-            const float g = inputGain.getNextValue();
-            for (int ch = 0; ch < channels; ++ch)
-                io[ch][start + i] *= g;
-        }
+    chain.setInputGainDb(inputGainDb->load());
+    chain.setOutputGainDb(outputGainDb->load());
+    chain.setMix(mixPercent->load() / 100.0f);
+    chain.setBypassed(bypassed);
+    for (int k = 0; k < knobPoolSize; ++k)
+        chain.setKnob(k, knobValues[static_cast<size_t>(k)]->load());
 
-        if (network)
-        {
-            std::array<float*, 2> ptrs {};
-            for (int ch = 0; ch < channels && ch < 2; ++ch)
-                ptrs[static_cast<size_t>(ch)] = io[ch] + start;
-            network->process(ptrs.data(), ptrs.data(), std::min(channels, 2), n);
-        }
-
-        for (int i = 0; i < n; ++i)
-        {
-            const float wet = mix.getNextValue();
-            const float g = outputGain.getNextValue();
-            for (int ch = 0; ch < channels; ++ch)
-                io[ch][start + i] = g * (wet * io[ch][start + i] + (1.0f - wet) * dryBuffer.getSample(ch, i));
-        }
-    }
+    chain.process(buffer.getArrayOfWritePointers(), channels, n);
     for (int ch = channels; ch < buffer.getNumChannels(); ++ch)
-        buffer.clear(ch, 0, total);
+        buffer.clear(ch, 0, n);
+
+    float peak = 0.0f;
+    for (int ch = 0; ch < channels; ++ch)
+        peak = std::max(peak, buffer.getMagnitude(ch, 0, n));
+    outputPeakValue.store(std::max(peak, outputPeakValue.load(std::memory_order_relaxed) * 0.9f),
+                          std::memory_order_relaxed);
+
+    if (n > 0)
+    {
+        const double seconds = juce::Time::highResolutionTicksToSeconds(juce::Time::getHighResolutionTicks() - start);
+        const auto load = static_cast<float>(seconds * sampleRate / n);
+        const float previous = cpuLoadValue.load(std::memory_order_relaxed);
+        cpuLoadValue.store(previous + 0.1f * (load - previous), std::memory_order_relaxed);
+    }
 }
 
 juce::AudioProcessorEditor* TorchAmpProcessor::createEditor()
 {
-    return new juce::GenericAudioProcessorEditor(*this);
+    return new TorchAmpEditor(*this);
 }
 
 void TorchAmpProcessor::getStateInformation(juce::MemoryBlock& destData)
 {
-    if (auto xml = state.copyState().createXml())
-        copyXmlToBinary(*xml, destData);
+    juce::XmlElement root("TorchAmpState");
+    root.setAttribute("version", stateVersion);
+    if (auto params = state.copyState().createXml())
+        root.addChildElement(params.release());
+
+    const auto status = worker.status();
+    auto* model = root.createNewChildElement("Model");
+    model->setAttribute("name", juce::String(status.spec.name));
+    model->setAttribute("default", status.isDefault);
+    if (!status.isDefault)
+    {
+        model->setAttribute("path", juce::String(status.path));
+        model->setAttribute("sha256", juce::String(status.sha256));
+        model->setAttribute("size", static_cast<int>(status.bytes.size()));
+        model->addTextElement(juce::Base64::toBase64(status.bytes.data(), status.bytes.size()));
+    }
+    copyXmlToBinary(root, destData);
 }
 
 void TorchAmpProcessor::setStateInformation(const void* data, int sizeInBytes)
 {
-    if (auto xml = getXmlFromBinary(data, sizeInBytes))
-        if (xml->hasTagName(state.state.getType()))
-            state.replaceState(juce::ValueTree::fromXml(*xml));
+    if (data == nullptr || sizeInBytes <= 0)
+        return;
+    const auto root = getXmlFromBinary(data, sizeInBytes);
+    if (root == nullptr || !root->hasTagName("TorchAmpState"))
+        return; // not ours, or damaged: keep what plays now
+
+    // A state from a newer TorchAmp: take what this version understands.
+    if (auto* params = root->getChildByName(state.state.getType()))
+        state.replaceState(juce::ValueTree::fromXml(*params));
+
+    const auto* model = root->getChildByName("Model");
+    if (model == nullptr)
+        return;
+    if (model->getBoolAttribute("default", true))
+    {
+        if (!worker.status().isDefault)
+            worker.request({ resources::defaultModelBytes(), resources::defaultModelName, {}, true, {} });
+        return;
+    }
+    juce::MemoryOutputStream decoded;
+    if (!juce::Base64::convertFromBase64(decoded, model->getAllSubText().trim())
+        || static_cast<int>(decoded.getDataSize()) != model->getIntAttribute("size", -1))
+    {
+        worker.reportFailure(model->getStringAttribute("name").toStdString()
+                             + ": the model stored in this session is damaged; the current model keeps playing");
+        return;
+    }
+    const auto* bytes = static_cast<const char*>(decoded.getData());
+    const auto path = model->getStringAttribute("path");
+    worker.request({ std::vector<char>(bytes, bytes + decoded.getDataSize()),
+                     juce::File(path).getFileName().toStdString(), path.toStdString(), false,
+                     model->getStringAttribute("sha256").toStdString() });
 }
 
 } // namespace torchamp

@@ -1,9 +1,9 @@
 // torchamp-render: renders a WAV file through a TorchAmp model, offline, the way the plugin plays it.
 // Prints progress on stderr and exactly one JSON line of figures on stdout.
 
+#include "EffectChain.h"
 #include "EmbeddedResources.h"
 #include "ModelLoader.h"
-#include "RecurrentNetwork.h"
 #include "TorchModule.h"
 #include "WavFile.h"
 
@@ -218,10 +218,12 @@ int main(int argc, char** argv)
         fail(exitAudio, audio.error());
     if (audio->numFrames() == 0)
         fail(exitAudio, options.in + ": the file has no audio frames");
-    if (audio->sampleRate != spec.sampleRate)
+    const bool rateDiffers = audio->sampleRate != spec.sampleRate;
+    if (rateDiffers && engine == "libtorch")
         std::cerr << "torchamp-render: warning: " << options.in << " is " << audio->sampleRate
-                  << " Hz but the model was trained at " << spec.sampleRate << " Hz; processing at "
-                  << audio->sampleRate << " Hz without resampling, so the sound will differ\n";
+                  << " Hz but the model was trained at " << spec.sampleRate
+                  << " Hz; the LibTorch engine does not resample, so it plays at " << audio->sampleRate
+                  << " Hz and the sound will differ\n";
 
     const int channels = audio->numChannels();
     const size_t frames = audio->numFrames();
@@ -229,41 +231,50 @@ int main(int argc, char** argv)
     output.sampleRate = audio->sampleRate;
     output.channels.assign(static_cast<size_t>(channels), std::vector<float>(frames));
 
-    std::unique_ptr<RecurrentNetwork> network;
+    // The native engine plays through the plugin's own signal path (EffectChain), with the
+    // plugin's defaults: 0 dB gains, 100 % wet, resampling to the model's rate when needed.
+    EffectChain chain;
     std::vector<std::unique_ptr<TorchStream>> streams;
     if (engine == "native")
     {
-        network = std::make_unique<RecurrentNetwork>(spec);
-        network->prepare(channels);
+        chain.prepare({ static_cast<double>(audio->sampleRate), options.block, channels });
+        auto runner = std::make_unique<ModelRunner>(spec, chain.config());
+        runner->warmUp();
+        chain.publish(std::move(runner));
         for (size_t k = 0; k < knobs.size(); ++k)
-            network->setKnob(static_cast<int>(k), knobs[k]);
+            chain.setKnob(static_cast<int>(k), knobs[k]);
     }
     else
         for (int ch = 0; ch < channels; ++ch)
             streams.push_back(std::make_unique<TorchStream>(loaded->module));
 
-    std::vector<const float*> in(static_cast<size_t>(channels));
-    std::vector<float*> out(static_cast<size_t>(channels));
+    // The file is rendered with `latency` extra samples of silence at the end, and the first
+    // `latency` output samples dropped, so the output lines up with the input.
+    const int latency = engine == "native" ? chain.latencySamples() : 0;
+    const size_t total = frames + static_cast<size_t>(latency);
+    std::vector<std::vector<float>> work(static_cast<size_t>(channels), std::vector<float>(total, 0.0f));
+    for (int ch = 0; ch < channels; ++ch)
+        std::copy(audio->channels[static_cast<size_t>(ch)].begin(), audio->channels[static_cast<size_t>(ch)].end(),
+                  work[static_cast<size_t>(ch)].begin());
+
+    std::vector<float*> io(static_cast<size_t>(channels));
     std::vector<double> blockMicros;
-    blockMicros.reserve(frames / static_cast<size_t>(options.block) + 1);
-    Progress progress(frames);
+    blockMicros.reserve(total / static_cast<size_t>(options.block) + 1);
+    Progress progress(total);
     double wall = 0.0;
 
-    for (size_t start = 0; start < frames; start += static_cast<size_t>(options.block))
+    for (size_t start = 0; start < total; start += static_cast<size_t>(options.block))
     {
-        const int n = static_cast<int>(std::min(frames - start, static_cast<size_t>(options.block)));
+        const int n = static_cast<int>(std::min(total - start, static_cast<size_t>(options.block)));
         for (int ch = 0; ch < channels; ++ch)
-        {
-            in[static_cast<size_t>(ch)] = audio->channels[static_cast<size_t>(ch)].data() + start;
-            out[static_cast<size_t>(ch)] = output.channels[static_cast<size_t>(ch)].data() + start;
-        }
+            io[static_cast<size_t>(ch)] = work[static_cast<size_t>(ch)].data() + start;
         const auto t0 = std::chrono::steady_clock::now();
-        if (network)
-            network->process(in.data(), out.data(), channels, n);
+        if (engine == "native")
+            chain.process(io.data(), channels, n);
         else
             for (int ch = 0; ch < channels; ++ch)
-                if (auto error = streams[static_cast<size_t>(ch)]->process(in[static_cast<size_t>(ch)],
-                                                                           out[static_cast<size_t>(ch)], n, knobs);
+                if (auto error = streams[static_cast<size_t>(ch)]->process(io[static_cast<size_t>(ch)],
+                                                                           io[static_cast<size_t>(ch)], n, knobs);
                     !error.empty())
                     fail(exitModel, error);
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -271,6 +282,9 @@ int main(int argc, char** argv)
         blockMicros.push_back(seconds * 1e6);
         progress.update(start + static_cast<size_t>(n));
     }
+    for (int ch = 0; ch < channels; ++ch)
+        std::copy(work[static_cast<size_t>(ch)].begin() + latency, work[static_cast<size_t>(ch)].end(),
+                  output.channels[static_cast<size_t>(ch)].begin());
 
     if (auto error = writeWavFloat(options.out, output); !error.empty())
         fail(exitAudio, error);
@@ -285,9 +299,10 @@ int main(int argc, char** argv)
          << ",\"seconds_audio\":" << secondsAudio << ",\"seconds_wall\":" << wall
          << ",\"realtime_factor\":" << (wall > 0 ? secondsAudio / wall : 0.0)
          << ",\"block_us_p50\":" << percentile(blockMicros, 0.50) << ",\"block_us_p99\":" << percentile(blockMicros, 0.99)
-         << ",\"block_us_max\":" << percentile(blockMicros, 1.0) << ",\"latency_samples\":0"
+         << ",\"block_us_max\":" << percentile(blockMicros, 1.0) << ",\"latency_samples\":" << latency
+         << ",\"latency_compensated\":true,\"resampling\":" << (engine == "native" && rateDiffers ? "true" : "false")
          << ",\"parity_max_abs_error\":" << loaded->parityMaxAbsError
-         << ",\"state_resets\":" << (network ? network->stateResets() : 0) << ",\"underruns\":0"
+         << ",\"state_resets\":" << chain.stateResets() << ",\"underruns\":0"
          << ",\"knobs\":{";
     for (size_t k = 0; k < knobs.size(); ++k)
         json << (k ? "," : "") << jsonString(spec.knobNames[k]) << ":" << knobs[k];

@@ -1,0 +1,83 @@
+#pragma once
+
+#include "EffectChain.h"
+#include "ModelLoader.h"
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace torchamp
+{
+
+/** What the user sees of the model: the playing one, and the last load's outcome. */
+struct ModelStatus
+{
+    ModelSpec spec;               ///< of the model playing (or about to, once published)
+    std::vector<char> bytes;      ///< the file's bytes, stored in the plugin state
+    std::string path;             ///< where it was loaded from; empty for the embedded default
+    std::string sha256;           ///< of bytes
+    bool isDefault = true;        ///< the embedded default model
+    double parityMaxAbsError = -1.0;
+    std::string engine = "native";
+    std::string lastError;        ///< why the last load failed; empty after a success
+    bool loading = false;
+    int generation = 0;           ///< incremented whenever any of the above changes
+};
+
+/** Loads models on its own thread: LibTorch load, contract check, parity check, engine build for
+    the chain's current configuration, warm-up, then wait-free publication to the audio thread.
+    A failed load leaves the playing model alone and records why.
+
+    Threads: request() and status() from any non-audio thread; the worker owns the rest. */
+class ModelLoadWorker
+{
+public:
+    explicit ModelLoadWorker(EffectChain& chain);
+    ~ModelLoadWorker();
+
+    struct Request
+    {
+        std::vector<char> bytes;
+        std::string displayName; ///< file name, starts error messages
+        std::string path;
+        bool isDefault = false;
+        std::string expectedSha256; ///< from a saved state; empty to skip the check
+    };
+
+    /// Queues a load; a newer request replaces one that has not started yet.
+    void request(Request r);
+
+    /// Records a failure that happened before a load could start (unreadable file, damaged session).
+    void reportFailure(const std::string& why);
+
+    /// Blocks until no load is queued or running, or the timeout passes. Returns true when idle.
+    bool waitUntilIdle(int timeoutMs);
+
+    ModelStatus status() const;
+
+    /// Called on the worker thread after every finished load (success or failure).
+    std::function<void()> onLoadFinished;
+
+private:
+    void run();
+    void load(Request r);
+
+    EffectChain& chain;
+    mutable std::mutex mutex;
+    std::condition_variable wake, idle;
+    std::deque<Request> queue;
+    bool busy = false;
+    bool stopping = false;
+    ModelStatus current;
+    std::thread thread;
+};
+
+/** Lower-case hex SHA-256 of the bytes. */
+std::string sha256Hex(const std::vector<char>& bytes);
+
+} // namespace torchamp

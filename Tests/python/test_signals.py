@@ -1,0 +1,48 @@
+"""The synthesised guitar-like signals are reproducible, varied and at guitar levels."""
+
+import sys
+import unittest
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "Models"))
+import signals  # noqa: E402
+
+FS = signals.SAMPLE_RATE
+
+
+class Signals(unittest.TestCase):
+    def test_same_seed_same_signal_and_independent_splits(self):
+        a = signals.splits(4, 6.0, 2.0, 2.0)
+        b = signals.splits(4, 6.0, 2.0, 2.0)
+        for name in ("train", "validation", "test"):
+            np.testing.assert_array_equal(a[name], b[name])
+        self.assertEqual(len(a["train"]), 6 * FS)
+        self.assertFalse(np.array_equal(a["validation"], a["test"]))
+        self.assertFalse(np.array_equal(signals.guitar_like(2.0, 1), signals.guitar_like(2.0, 2)))
+
+    def test_levels_span_quiet_to_hot_with_silence_between(self):
+        x = signals.guitar_like(60.0, 11)
+        blocks = np.sqrt(np.mean(x[:len(x) // 4800 * 4800].reshape(-1, 4800) ** 2, axis=1))
+        loud_db = 20 * np.log10(blocks[blocks > 1e-4])
+        self.assertLess(np.max(np.abs(x)), 1.0)
+        self.assertGreater(np.max(loud_db) - np.min(loud_db), 30)
+        self.assertGreater(np.mean(blocks < 1e-4), 0.02)
+
+    def test_pluck_has_the_pitch_asked_for(self):
+        y = signals.pluck(110.0, 1.0, np.random.default_rng(0), decay=3.0)
+        spectrum = np.abs(np.fft.rfft(y * np.hanning(len(y))))
+        peak_hz = np.argmax(spectrum) * FS / len(y)
+        self.assertAlmostEqual(peak_hz, 110.0, delta=110.0 * 0.03)
+        self.assertAlmostEqual(np.max(np.abs(y)), 1.0)
+
+    def test_demo_riff_is_six_seconds_below_full_scale(self):
+        riff = signals.riff()
+        self.assertEqual(len(riff), 6 * FS)
+        self.assertAlmostEqual(np.max(np.abs(riff)), 0.4)
+        np.testing.assert_array_equal(riff, signals.riff())
+
+
+if __name__ == "__main__":
+    unittest.main()
