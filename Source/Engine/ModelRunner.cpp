@@ -45,6 +45,11 @@ ModelRunner::ModelRunner(const ModelSpec& spec, const HostConfig& config)
     reset();
 }
 
+int ModelRunner::warmUpSamples() const noexcept
+{
+    return static_cast<int>(std::lround(warmUpSeconds * hostConfig.sampleRate));
+}
+
 void ModelRunner::warmUp()
 {
     std::vector<float> silence(static_cast<size_t>(hostConfig.maxBlockSize), 0.0f);
@@ -53,10 +58,12 @@ void ModelRunner::warmUp()
     std::vector<float*> out;
     for (auto& o : outData)
         out.push_back(o.data());
-    const int blocks = std::max(4, static_cast<int>(0.05 * hostConfig.sampleRate) / hostConfig.maxBlockSize);
-    for (int b = 0; b < blocks; ++b)
-        process(in.data(), out.data(), hostConfig.numChannels, hostConfig.maxBlockSize);
-    reset();
+    for (int done = 0, total = warmUpSamples(); done < total;)
+    {
+        const int n = std::min(hostConfig.maxBlockSize, total - done);
+        process(in.data(), out.data(), hostConfig.numChannels, n);
+        done += n;
+    }
 }
 
 void ModelRunner::reset() noexcept

@@ -46,10 +46,17 @@ public:
     /// Delay of the output relative to the input, in host samples.
     int latencySamples() const noexcept { return latency; }
 
-    /// Runs silence through the engine so caches are warm and the state settles at the model's
-    /// idle point, then resets. Not real-time safe (used right after construction and in prepare).
+    /// How long warmUp() plays silence.
+    static constexpr double warmUpSeconds = 0.1;
+    int warmUpSamples() const noexcept;
+
+    /// Plays warmUpSeconds of silence through the whole path so caches are warm, the first real
+    /// block costs what any other does, and the recurrent state rests at the model's idle point
+    /// (where a host's pre-roll of silence would leave it) instead of jumping there audibly on the
+    /// first note. Not real-time safe (used after construction and in prepare).
     void warmUp();
 
+    /// Back to zero state everywhere, as freshly built: what LibTorch's forward() starts from. Audio thread.
     void reset() noexcept TORCHAMP_NONBLOCKING;
     void setKnob(int index, float value) noexcept TORCHAMP_NONBLOCKING { network.setKnob(index, value); }
     std::uint64_t stateResets() const noexcept { return network.stateResets(); }

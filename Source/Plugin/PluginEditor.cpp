@@ -94,7 +94,7 @@ void TorchAmpEditor::refreshModelInfo()
         arch << ", matches LibTorch within " << juce::String(s.parityMaxAbsError, 7);
     architecture.setText(arch, juce::dontSendNotification);
 
-    const double hostRate = processor.getSampleRate() > 0 ? processor.getSampleRate() : spec.sampleRate;
+    const double hostRate = processor.hostSampleRate();
     juce::String line;
     if (s.loading)
         line = "Loading model...";
@@ -203,6 +203,15 @@ void TorchAmpEditor::resized()
         order[i]->label.setBounds(cell.removeFromTop(20));
         order[i]->slider.setBounds(cell);
     }
+}
+
+juce::StringArray TorchAmpEditor::visibleModelKnobNames() const
+{
+    juce::StringArray names;
+    for (const auto& k : modelKnobs)
+        if (k.slider.isVisible())
+            names.add(k.label.getText());
+    return names;
 }
 
 bool TorchAmpEditor::isInterestedInFileDrag(const juce::StringArray& files)

@@ -27,8 +27,11 @@ public:
     void fileDragEnter(const juce::StringArray&, int, int) override;
     void fileDragExit(const juce::StringArray&) override;
 
-    /// Text of the status line, for tests.
+    /// What the editor shows, for tests.
     juce::String statusText() const { return status.getText(); }
+    juce::String architectureText() const { return architecture.getText(); }
+    juce::StringArray visibleModelKnobNames() const;
+    void timerCallback_forTests() { timerCallback(); }
 
 private:
     struct LabelledKnob

@@ -7,7 +7,9 @@ namespace torchamp
 {
 
 ModelKnobParameter::ModelKnobParameter(const juce::ParameterID& id, int i)
-    : juce::AudioParameterFloat(id, "Knob " + juce::String(i + 1), juce::NormalisableRange<float>(0.0f, 1.0f), 0.5f),
+    : juce::AudioParameterFloat(id, "Knob " + juce::String(i + 1), juce::NormalisableRange<float>(0.0f, 1.0f), 0.5f,
+                                juce::AudioParameterFloatAttributes().withStringFromValueFunction(
+                                    [](float v, int) { return juce::String(v, 2); })),
       index(i)
 {
 }
@@ -87,7 +89,8 @@ juce::AudioProcessorValueTreeState::ParameterLayout TorchAmpProcessor::createPar
     layout.add(std::make_unique<AudioParameterFloat>(ParameterIds::outputGain, "Output", gainRange, 0.0f,
                                                      AudioParameterFloatAttributes().withLabel("dB").withStringFromValueFunction(db)));
     layout.add(std::make_unique<AudioParameterFloat>(ParameterIds::mix, "Mix", NormalisableRange<float>(0.0f, 100.0f, 0.1f), 100.0f,
-                                                     AudioParameterFloatAttributes().withLabel("%")));
+                                                     AudioParameterFloatAttributes().withLabel("%").withStringFromValueFunction(
+                                                         [](float v, int) { return String(v, 0) + " %"; })));
     layout.add(std::make_unique<AudioParameterBool>(ParameterIds::bypass, "Bypass", false));
     for (int k = 0; k < knobPoolSize; ++k)
         layout.add(std::make_unique<ModelKnobParameter>(ParameterIds::knob(k), k));

@@ -97,6 +97,8 @@ public:
     ModelStatus modelStatus() const { return worker.status(); }
 
     bool isResampling() const { return chain.isResampling(); }
+    /// The rate of the last prepareToPlay(). Off the audio thread.
+    double hostSampleRate() const { return chain.config().sampleRate; }
 
     /// Share of the block's duration spent in processBlock, smoothed; and the output peak. Any thread.
     float cpuLoad() const noexcept { return cpuLoadValue.load(std::memory_order_relaxed); }

@@ -36,7 +36,7 @@ enum ExitCode
 
 const char* usageText =
     "usage: torchamp-render [--model M.pt] --in IN.wav --out OUT.wav [--knob NAME=VALUE]... [--block N]\n"
-    "                       [--engine auto|native|libtorch]\n"
+    "                       [--engine auto|native|libtorch] [--warm-up]\n"
     "  --model   TorchScript model file (default: the embedded default model)\n"
     "  --in      input WAV (PCM 8/16/24/32-bit or float); each channel is processed with its own state\n"
     "  --out     output WAV, 32-bit float, same rate and channels as the input\n"
@@ -44,6 +44,8 @@ const char* usageText =
     "  --block   block size in samples, 1..8192 (default 128)\n"
     "  --engine  native (the real-time engine), libtorch (LibTorch forward() per block), or auto (default:\n"
     "            native when it matches LibTorch)\n"
+    "  --warm-up start from the model's idle state, as the plugin does after its warm-up (and a host after\n"
+    "            a pre-roll of silence); default: zero state, like LibTorch's forward() on the whole file\n"
     "exit codes: 0 ok, 2 usage, 3 model error, 4 audio file error\n";
 
 struct Options
@@ -54,6 +56,7 @@ struct Options
     std::vector<std::pair<std::string, std::string>> knobs;
     int block = 128;
     std::string engine = "auto";
+    bool warmUp = false;
 };
 
 [[noreturn]] void fail(int code, const std::string& message)
@@ -101,6 +104,8 @@ Options parseArguments(int argc, char** argv)
                 fail(exitUsage, "--block takes a whole number from 1 to 8192, got '" + v + "'");
             o.block = static_cast<int>(b);
         }
+        else if (arg == "--warm-up")
+            o.warmUp = true;
         else if (arg == "--engine")
         {
             o.engine = value();
@@ -235,18 +240,35 @@ int main(int argc, char** argv)
     // plugin's defaults: 0 dB gains, 100 % wet, resampling to the model's rate when needed.
     EffectChain chain;
     std::vector<std::unique_ptr<TorchStream>> streams;
+    int warmUpSamples = 0;
     if (engine == "native")
     {
         chain.prepare({ static_cast<double>(audio->sampleRate), options.block, channels });
         auto runner = std::make_unique<ModelRunner>(spec, chain.config());
         runner->warmUp();
+        warmUpSamples = options.warmUp ? runner->warmUpSamples() : 0;
+        if (!options.warmUp)
+            runner->reset();
         chain.publish(std::move(runner));
         for (size_t k = 0; k < knobs.size(); ++k)
             chain.setKnob(static_cast<int>(k), knobs[k]);
     }
     else
+    {
+        warmUpSamples = options.warmUp ? static_cast<int>(std::lround(ModelRunner::warmUpSeconds * audio->sampleRate)) : 0;
+        const std::vector<float> silence(static_cast<size_t>(std::max(1, warmUpSamples)), 0.0f);
+        std::vector<float> scratch(silence.size());
         for (int ch = 0; ch < channels; ++ch)
+        {
             streams.push_back(std::make_unique<TorchStream>(loaded->module));
+            for (int done = 0; done < warmUpSamples; done += options.block)
+            {
+                const int n = std::min(options.block, warmUpSamples - done);
+                if (auto error = streams.back()->process(silence.data(), scratch.data(), n, knobs); !error.empty())
+                    fail(exitModel, error);
+            }
+        }
+    }
 
     // The file is rendered with `latency` extra samples of silence at the end, and the first
     // `latency` output samples dropped, so the output lines up with the input.
@@ -300,7 +322,8 @@ int main(int argc, char** argv)
          << ",\"realtime_factor\":" << (wall > 0 ? secondsAudio / wall : 0.0)
          << ",\"block_us_p50\":" << percentile(blockMicros, 0.50) << ",\"block_us_p99\":" << percentile(blockMicros, 0.99)
          << ",\"block_us_max\":" << percentile(blockMicros, 1.0) << ",\"latency_samples\":" << latency
-         << ",\"latency_compensated\":true,\"resampling\":" << (engine == "native" && rateDiffers ? "true" : "false")
+         << ",\"latency_compensated\":true,\"warm_up_samples\":" << warmUpSamples
+         << ",\"resampling\":" << (engine == "native" && rateDiffers ? "true" : "false")
          << ",\"parity_max_abs_error\":" << loaded->parityMaxAbsError
          << ",\"state_resets\":" << chain.stateResets() << ",\"underruns\":0"
          << ",\"knobs\":{";

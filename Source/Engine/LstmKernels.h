@@ -1,0 +1,76 @@
+#pragma once
+
+#include "RealtimeSafety.h"
+
+namespace torchamp::kernels
+{
+
+/** The instruction sets the engine has a compiled kernel for. One binary carries all of them and
+    picks the best one the CPU supports at run time (see LstmKernels.cpp); nothing is built with
+    -march=native. */
+enum class Isa
+{
+    generic, ///< portable 4-wide vectors: SSE2 on x86-64, NEON on arm64
+    avx2,    ///< AVX2 + FMA (x86-64-v3)
+    avx512,  ///< AVX-512 F/VL/DQ/BW (x86-64-v4)
+};
+
+/** "avx512", "avx2", "generic". */
+const char* isaName(Isa isa) noexcept;
+
+/** One recurrent layer packed for a kernel: weights column by column (the mat-vec is a sum of
+    columns, each scaled by one input), rows gate-interleaved in blocks of cellWidth units:
+    [i f g o] of units 0..w-1, then [i f g o] of units w..2w-1, ... so the cell update reads its
+    four gates as contiguous vectors. Rows are pre-scaled so the accumulated value is directly the
+    argument of exp2 in sigmoid(x) = 1 / (1 + 2^(-x log2 e)); tanh uses 2 sigmoid(2x) - 1. */
+struct LayerView
+{
+    int inputColumns = 0; ///< columns of inputWeights (layer 0: 1 + knobs; else the padded hidden below)
+    int paddedHidden = 0; ///< hidden size rounded up to cellWidth; padded units stay exactly 0
+    const float* inputWeights = nullptr;  ///< [inputColumns][4 * paddedHidden]
+    const float* hiddenWeights = nullptr; ///< [paddedHidden][4 * paddedHidden]
+    const float* bias = nullptr;          ///< [4 * paddedHidden]
+};
+
+/** A whole network as a kernel sees it: plain pointers into RecurrentNetwork's storage. */
+struct NetworkView
+{
+    const LayerView* layers = nullptr;
+    int numLayers = 0;
+    const float* layer0Bias = nullptr; ///< layer 0 bias for this call (knob columns folded in, or not)
+    int layer0Inputs = 1;              ///< input columns of layer 0 fed per step (1: audio only)
+    const float* headWeight = nullptr; ///< [padded hidden of the last layer]
+    float headBias = 0.0f;
+    bool skip = false;
+    int stateStride = 0; ///< floats per channel: h[paddedHidden], c[paddedHidden] per layer
+};
+
+/** One call: numSamples steps of one or two channels (two share every weight load). */
+struct Block
+{
+    int numChannels = 1;
+    const float* in[2] {};
+    int inputStride = 1; ///< floats between steps in `in` (layer0Inputs when feeding features)
+    float* out[2] {};
+    float* state[2] {};
+    int numSamples = 0;
+    float* scratch = nullptr; ///< 2 * the largest 4 * paddedHidden floats
+};
+
+using ProcessFn = void (*)(const NetworkView&, const Block&) noexcept TORCHAMP_NONBLOCKING;
+
+struct KernelSet
+{
+    Isa isa;
+    int cellWidth; ///< hidden units per gate-interleaved block (the packing depends on it)
+    ProcessFn process;
+};
+
+/** The kernels for `isa`, or nullptr when they are not compiled in or this CPU lacks the
+    instructions. Any thread. */
+const KernelSet* findKernels(Isa isa) noexcept;
+
+/** The fastest instruction set this CPU runs (cpuid, once). Any thread. */
+Isa bestIsa() noexcept;
+
+} // namespace torchamp::kernels
