@@ -86,7 +86,7 @@ TEST(ModelLoader, clearErrorsForBrokenFiles)
     EXPECT_TRUE(failsWith("zero_rate.pt", "sample_rate 0 Hz"));
     EXPECT_TRUE(failsWith("hidden200.pt", "hidden size 200"));
     EXPECT_TRUE(failsWith("layers5.pt", "5 layers"));
-    EXPECT_TRUE(failsWith("waveshaper.pt", "forward() must take (x, h, c)"));
+    EXPECT_TRUE(failsWith("wrong_signature.pt", "forward() must take (x, h, c)"));
 }
 
 TEST(ModelLoader, missingFileSaysSo)

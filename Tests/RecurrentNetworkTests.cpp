@@ -211,6 +211,69 @@ TEST(RecurrentNetwork, refusesAnInvalidSpec)
     EXPECT_THROW(RecurrentNetwork { spec }, std::invalid_argument);
 }
 
+TEST(RecurrentNetwork, everyInstructionSetMatchesTheReference)
+{
+    const auto spec = randomSpec(40, 2, 2, true, 21);
+    const std::vector<float> knobs { 0.3f, 0.8f };
+    const auto x = test::makeTestSignal(4000);
+    const auto reference = referenceLstm(spec, x, knobs);
+    for (auto isa : { kernels::Isa::generic, kernels::Isa::avx2, kernels::Isa::avx512 })
+    {
+        if (kernels::findKernels(isa) == nullptr)
+            continue;
+        RecurrentNetwork net(spec, isa);
+        EXPECT_EQ(net.isa(), isa);
+        net.setKnob(0, knobs[0]);
+        net.setKnob(1, knobs[1]);
+        EXPECT_LE(test::maxAbsDifference(runEngine(net, x, 128), reference), 1e-5) << kernels::isaName(isa);
+    }
+}
+
+TEST(RecurrentNetwork, channelPairsGiveTheBitsOfSingleChannels)
+{
+    // Channels run two at a time sharing weight loads; an odd one runs alone. All must agree.
+    const auto spec = randomSpec(20, 2, 1, true, 22);
+    for (auto isa : { kernels::Isa::generic, kernels::Isa::avx2, kernels::Isa::avx512 })
+    {
+        if (kernels::findKernels(isa) == nullptr)
+            continue;
+        std::vector<std::vector<float>> in, out(3, std::vector<float>(1500));
+        for (unsigned c = 0; c < 3; ++c)
+            in.push_back(test::makeTestSignal(1500, c + 1, 0.3f + 0.3f * static_cast<float>(c)));
+        RecurrentNetwork multi(spec, isa);
+        multi.prepare(3);
+        const float* inPtr[] = { in[0].data(), in[1].data(), in[2].data() };
+        float* outPtr[] = { out[0].data(), out[1].data(), out[2].data() };
+        multi.process(inPtr, outPtr, 3, 1500);
+        for (size_t c = 0; c < 3; ++c)
+        {
+            RecurrentNetwork mono(spec, isa);
+            EXPECT_EQ(test::maxAbsDifference(out[c], runEngine(mono, in[c], 100)), 0.0) << kernels::isaName(isa);
+        }
+    }
+}
+
+TEST(RecurrentNetwork, processFeaturesFeedsEveryInputPerStep)
+{
+    // Held knob values given as features per step match setKnob() up to summation order.
+    const auto spec = randomSpec(24, 1, 2, false, 23);
+    const auto x = test::makeTestSignal(1000);
+    std::vector<float> features;
+    for (float v : x)
+    {
+        features.push_back(v);
+        features.push_back(0.25f);
+        features.push_back(0.75f);
+    }
+    RecurrentNetwork byFeatures(spec), byKnobs(spec);
+    byKnobs.setKnob(0, 0.25f);
+    byKnobs.setKnob(1, 0.75f);
+    std::vector<float> y(x.size());
+    byFeatures.processFeatures(features.data(), y.data(), static_cast<int>(x.size()));
+    EXPECT_LE(test::maxAbsDifference(y, runEngine(byKnobs, x, 1000)), 1e-6);
+    EXPECT_LE(test::maxAbsDifference(y, referenceLstm(spec, x, { 0.25f, 0.75f })), 1e-5);
+}
+
 TEST(ModelSpec, validateNamesTheProblem)
 {
     auto spec = randomSpec(8, 1, 0, false, 11);

@@ -134,6 +134,27 @@ TEST_F(RenderTool, knobsAndTheLibTorchEngineAgreeWithTheNativeEngine)
     EXPECT_GT(test::maxAbsDifference(a->channels[0], c->channels[0]), 1e-3) << "the knob changes the sound";
 }
 
+TEST_F(RenderTool, anAudioModulePlaysOnLibTorchWithItsLatencyRemoved)
+{
+    const auto run = render("--model " + test::modelPath("waveshaper.pt") + " --in " + path("in.wav") + " --out "
+                            + path("shaped.wav"));
+    ASSERT_EQ(run.exitCode, 0) << run.err;
+    EXPECT_NE(run.out.find("\"engine\":\"libtorch\""), std::string::npos) << run.out;
+    EXPECT_GT(jsonNumber(run.out, "latency_samples"), 0);
+    EXPECT_EQ(jsonNumber(run.out, "underruns"), 0);
+    EXPECT_NE(run.err.find("libtorch engine (forward(x) is an audio module"), std::string::npos) << run.err;
+    auto in = readWav(path("in.wav"));
+    auto out = readWav(path("shaped.wav"));
+    ASSERT_TRUE(out);
+    for (size_t ch = 0; ch < 2; ++ch)
+    {
+        std::vector<float> expected(in->channels[ch].size());
+        for (size_t i = 0; i < expected.size(); ++i)
+            expected[i] = std::tanh(3.0f * in->channels[ch][i]);
+        EXPECT_LE(test::maxAbsDifference(out->channels[ch], expected), 1e-6);
+    }
+}
+
 TEST_F(RenderTool, embeddedDefaultModelRendersWithoutAModelFile)
 {
     const auto run = render("--in " + path("in.wav") + " --out " + path("out.wav"));

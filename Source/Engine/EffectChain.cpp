@@ -70,8 +70,17 @@ void EffectChain::prepare(const HostConfig& config)
     std::unique_ptr<ModelRunner> rebuilt;
     if (newest != nullptr)
     {
-        rebuilt = std::make_unique<ModelRunner>(newest->spec(), hostConfig);
-        rebuilt->warmUp();
+        try
+        {
+            rebuilt = newest->rebuildFor(hostConfig);
+            rebuilt->warmUp();
+        }
+        catch (const std::exception&)
+        {
+            // The model cannot run at these settings (its engine failed to start): the signal
+            // passes through unprocessed until another model is loaded, rather than stopping the host.
+            rebuilt.reset();
+        }
     }
     if (newest != active)
         delete newest;
@@ -84,6 +93,7 @@ void EffectChain::prepare(const HostConfig& config)
     shown.store(active);
     latency.store(active ? active->latencySamples() : 0);
     resetsAtPublish = active ? active->stateResets() : 0;
+    underrunsAtPublish = active ? active->underruns() : 0;
 
     const int smoothing = std::max(1, static_cast<int>(smoothingSeconds * hostConfig.sampleRate));
     for (auto* s : { &inputGain, &outputGain, &mix, &bypassMix })
@@ -202,6 +212,7 @@ void EffectChain::pickUpPublishedModel() noexcept
     fadePosition = fading != nullptr ? 0 : fadeLength;
     latency.store(active->latencySamples(), std::memory_order_relaxed);
     resetsAtPublish = active->stateResets();
+    underrunsAtPublish = active->underruns();
 }
 
 void EffectChain::process(float* const* io, int numChannels, int n) noexcept
@@ -221,7 +232,20 @@ void EffectChain::process(float* const* io, int numChannels, int n) noexcept
         processChunk(chunkPointers, channels, chunk);
     }
     if (active != nullptr)
+    {
         resets.store(active->stateResets() - resetsAtPublish, std::memory_order_relaxed);
+        lateBlocks.store(active->underruns() - underrunsAtPublish, std::memory_order_relaxed);
+    }
+}
+
+void EffectChain::waitForEngine() const
+{
+    if (const auto* next = pending.load())
+        next->waitForEngine();
+    if (active != nullptr)
+        active->waitForEngine();
+    if (fading != nullptr)
+        fading->waitForEngine();
 }
 
 void EffectChain::processChunk(float* const* io, int numChannels, int n) noexcept

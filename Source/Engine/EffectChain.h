@@ -65,6 +65,13 @@ public:
     /// Processes n samples in place; blocks longer than config().maxBlockSize are split. Audio thread.
     void process(float* const* io, int numChannels, int n) noexcept TORCHAMP_NONBLOCKING;
 
+    /// Offline rendering only, from the thread that calls process(): waits until the active model's
+    /// engine has every result the next process() reads (the LibTorch engine's worker).
+    void waitForEngine() const;
+
+    /// Late results of the active model's engine since it was published. Any thread.
+    std::uint64_t underruns() const noexcept { return lateBlocks.load(std::memory_order_relaxed); }
+
     /// Non-finite state resets of the active model since it was published. Any thread.
     std::uint64_t stateResets() const noexcept { return resets.load(std::memory_order_relaxed); }
 
@@ -95,6 +102,8 @@ private:
     std::atomic<int> latency { 0 }; // the active model's, for the dry path
     std::atomic<std::uint64_t> resets { 0 };
     std::uint64_t resetsAtPublish = 0;
+    std::atomic<std::uint64_t> lateBlocks { 0 };
+    std::uint64_t underrunsAtPublish = 0;
 
     Smoothed inputGain, outputGain, mix, bypassMix;
     float knobs[maxKnobs] = {};

@@ -11,17 +11,12 @@
 
 #include "LstmKernels.h"
 
+// A call inside the step would clobber every vector register (all are caller-saved), spilling the
+// accumulators that are meant to live across it; the helpers below are forced inline.
+#define TORCHAMP_KERNEL_INLINE inline __attribute__((always_inline))
+
 namespace torchamp::kernels
 {
-
-/** Coefficients shared by every instruction set, so all paths compute the same function. */
-struct KernelConstants
-{
-    static constexpr float log2e = 1.44269504088896341f;
-    /// |exp2 argument| bound: 2^60 keeps 1 + 2^y finite and its reciprocal normal, and
-    /// sigmoid(+-60 / log2 e) is 0 or 1 within 1e-18.
-    static constexpr float exp2Limit = 60.0f;
-};
 
 template <class Isa>
 struct LstmKernel
@@ -33,7 +28,7 @@ struct LstmKernel
     static constexpr int maxInputs = 16;
 
     /** 1 / (1 + 2^y): sigmoid of a pre-scaled argument. Reciprocal, not division. */
-    static inline C sigmoidOfExp2(C y) noexcept TORCHAMP_NONBLOCKING
+    static TORCHAMP_KERNEL_INLINE C sigmoidOfExp2(C y) noexcept TORCHAMP_NONBLOCKING
     {
         return Isa::reciprocal(Isa::cadd(Isa::exp2(y), Isa::cset(1.0f)));
     }
@@ -41,7 +36,7 @@ struct LstmKernel
     /** acc[c][k] += column j (rows k * width..) * u[c][j], for every column: each weight vector is
         loaded once and used by every channel, so stereo costs one load per two FMAs. */
     template <int T, int NC>
-    static inline void addColumns(V (&acc)[NC][T], const float* w, int columns, const float* const (&u)[NC],
+    static TORCHAMP_KERNEL_INLINE void addColumns(V (&acc)[NC][T], const float* w, int columns, const float* const (&u)[NC],
                                   int rows) noexcept TORCHAMP_NONBLOCKING
     {
         for (int j = 0; j < columns; ++j, w += rows)
@@ -61,87 +56,101 @@ struct LstmKernel
         }
     }
 
-    /** Gates of rows [r, r + T * width): T accumulators per channel stay in registers while every
-        input and hidden column is added in. */
+    /** The operands of one layer's gate sum for NC channels:
+        gates = bias + extra + W_in u_in + W_h u_h. */
+    template <int NC>
+    struct GateSum
+    {
+        int rows;
+        const float* bias;
+        const float* extra; ///< shared by the channels; may be null
+        const float* wIn;
+        int nIn;
+        const float* uIn[NC];
+        const float* wH;
+        int nH;
+        const float* uH[NC];
+        float* out[NC];
+    };
+
+    /** Rows [r, r + T * width) of a GateSum: T accumulators per channel stay in registers while
+        every column is added in. The order of the sum is fixed (bias, extra, input columns,
+        hidden columns), whatever the tiling or the channel count, so mono and stereo agree to the bit. */
     template <int T, int NC>
-    static inline void tile(int r, int rows, const float* bias, const float* wIn, int nIn, const float* const (&uIn)[NC],
-                            const float* wH, int nH, const float* const (&uH)[NC], float* const (&gates)[NC]) noexcept
-        TORCHAMP_NONBLOCKING
+    static inline void tile(int r, const GateSum<NC>& s) noexcept TORCHAMP_NONBLOCKING
     {
         V acc[NC][T];
 #pragma GCC unroll 32
         for (int k = 0; k < T; ++k)
         {
-            const V b = Isa::load(bias + r + k * width);
+            V b = Isa::load(s.bias + r + k * width);
+            if (s.extra != nullptr)
+                b = Isa::add(b, Isa::load(s.extra + r + k * width));
 #pragma GCC unroll 2
             for (int c = 0; c < NC; ++c)
                 acc[c][k] = b;
         }
-        addColumns<T, NC>(acc, wIn + r, nIn, uIn, rows);
-        addColumns<T, NC>(acc, wH + r, nH, uH, rows);
+        addColumns<T, NC>(acc, s.wIn + r, s.nIn, s.uIn, s.rows);
+        addColumns<T, NC>(acc, s.wH + r, s.nH, s.uH, s.rows);
+        float* const (&out)[NC] = s.out;
 #pragma GCC unroll 2
         for (int c = 0; c < NC; ++c)
 #pragma GCC unroll 32
             for (int k = 0; k < T; ++k)
-                Isa::store(gates[c] + r + k * width, acc[c][k]);
+                Isa::store(out[c] + r + k * width, acc[c][k]);
     }
 
     /** tile<n> for a run-time n in 1..T (the compiler needs the accumulator count at compile time). */
     template <int NC, int T>
-    static inline void tileOfSize(int n, int r, int rows, const float* bias, const float* wIn, int nIn,
-                                  const float* const (&uIn)[NC], const float* wH, int nH, const float* const (&uH)[NC],
-                                  float* const (&gates)[NC]) noexcept TORCHAMP_NONBLOCKING
+    static inline void tileOfSize(int n, int r, const GateSum<NC>& s) noexcept TORCHAMP_NONBLOCKING
     {
         if constexpr (T > 0)
         {
             if (n == T)
-                tile<T, NC>(r, rows, bias, wIn, nIn, uIn, wH, nH, uH, gates);
+                tile<T, NC>(r, s);
             else
-                tileOfSize<NC, T - 1>(n, r, rows, bias, wIn, nIn, uIn, wH, nH, uH, gates);
+                tileOfSize<NC, T - 1>(n, r, s);
         }
     }
 
-    /** gates = bias + W_in u_in + W_h u_h for NC channels, in as few equal register tiles as fit. */
+    /** A GateSum for NC channels, in as few equal register tiles as fit. */
     template <int NC>
-    static inline void gates(int rows, const float* bias, const float* wIn, int nIn, const float* const (&uIn)[NC],
-                             const float* wH, int nH, const float* const (&uH)[NC], float* const (&out)[NC]) noexcept
-        TORCHAMP_NONBLOCKING
+    static inline void gateSum(const GateSum<NC>& s) noexcept TORCHAMP_NONBLOCKING
     {
         constexpr int maxTile = Isa::maxAccumulators / NC;
-        const int vectors = rows / width;
+        const int vectors = s.rows / width;
         const int tiles = (vectors + maxTile - 1) / maxTile;
-        const int base = vectors / tiles, extra = vectors % tiles;
+        const int base = vectors / tiles, extraVectors = vectors % tiles;
         int r = 0;
         for (int t = 0; t < tiles; ++t)
         {
-            const int n = base + (t < extra ? 1 : 0);
-            tileOfSize<NC, maxTile>(n, r, rows, bias, wIn, nIn, uIn, wH, nH, uH, out);
+            const int n = base + (t < extraVectors ? 1 : 0);
+            tileOfSize<NC, maxTile>(n, r, s);
             r += n * width;
         }
     }
 
-    /** The LSTM cell on one channel's gates: c = f c + i g, h = o tanh(c), a unit block at a time.
-        Rows were pre-scaled at packing, so sigmoid(x) = 1 / (1 + 2^row) and, for the g rows,
-        tanh(x) = 2 / (1 + 2^row) - 1: one exp2 and one reciprocal per activation. */
-    static inline void cell(const float* g, float* h, float* c, int paddedHidden) noexcept TORCHAMP_NONBLOCKING
+    /** The cell update of a whole layer in passes of independent iterations (every gate's
+        sigmoid, then per block c and tanh c), so the out-of-order core overlaps many short
+        dependency chains instead of walking one block's long chain at a time. */
+    static TORCHAMP_KERNEL_INLINE void cells(float* g, float* h, float* c, int hp) noexcept TORCHAMP_NONBLOCKING
     {
-        const C one = Isa::cset(1.0f), two = Isa::cset(2.0f), minusOne = Isa::cset(-1.0f);
+        const int rows = 4 * hp;
+        for (int r = 0; r < rows; r += cellWidth)
+            Isa::cstore(g + r, sigmoidOfExp2(Isa::cload(g + r)));
+        const C two = Isa::cset(2.0f), minusOne = Isa::cset(-1.0f);
         const C tanhScale = Isa::cset(-2.0f * KernelConstants::log2e);
-        for (int u = 0; u < paddedHidden; u += cellWidth, g += 4 * cellWidth)
+        for (int u = 0; u < hp; u += cellWidth, g += 4 * cellWidth)
         {
-            const C i = sigmoidOfExp2(Isa::cload(g));
-            const C f = sigmoidOfExp2(Isa::cload(g + cellWidth));
-            const C gg = Isa::cfma(sigmoidOfExp2(Isa::cload(g + 2 * cellWidth)), two, minusOne);
-            const C o = sigmoidOfExp2(Isa::cload(g + 3 * cellWidth));
-            const C cNew = Isa::cfma(f, Isa::cload(c + u), Isa::cmul(i, gg));
+            const C gg = Isa::cfma(Isa::cload(g + 2 * cellWidth), two, minusOne);
+            const C cNew = Isa::cfma(Isa::cload(g + cellWidth), Isa::cload(c + u), Isa::cmul(Isa::cload(g), gg));
             const C tanhC = Isa::cfma(sigmoidOfExp2(Isa::cmul(cNew, tanhScale)), two, minusOne);
             Isa::cstore(c + u, cNew);
-            Isa::cstore(h + u, Isa::cmul(o, tanhC));
-            (void) one;
+            Isa::cstore(h + u, Isa::cmul(Isa::cload(g + 3 * cellWidth), tanhC));
         }
     }
 
-    static inline float dot(const float* a, const float* b, int n) noexcept TORCHAMP_NONBLOCKING
+    static TORCHAMP_KERNEL_INLINE float dot(const float* a, const float* b, int n) noexcept TORCHAMP_NONBLOCKING
     {
         C acc = Isa::cset(0.0f);
         for (int j = 0; j < n; j += cellWidth)
@@ -149,6 +158,8 @@ struct LstmKernel
         return Isa::hsum(acc);
     }
 
+    /** Per channel and layer the state holds h and c. A step sums each layer's gates (register
+        tiles sharing every weight load between the channels) and runs the cell. */
     template <int NC>
     static void run(const NetworkView& net, const Block& b) noexcept TORCHAMP_NONBLOCKING
     {
@@ -156,7 +167,7 @@ struct LstmKernel
         float inputs[NC][maxInputs];
         for (int t = 0; t < b.numSamples; ++t)
         {
-            const float* uIn[NC];
+            GateSum<NC> sum;
             float* s[NC];
             for (int c = 0; c < NC; ++c)
             {
@@ -164,33 +175,37 @@ struct LstmKernel
                 const float* x = b.in[c] + static_cast<long>(t) * b.inputStride;
                 for (int j = 0; j < nIn0; ++j)
                     inputs[c][j] = (x[j] - x[j] == 0.0f) ? x[j] : 0.0f;
-                uIn[c] = inputs[c];
+                sum.uIn[c] = inputs[c];
                 s[c] = b.state[c];
             }
             for (int l = 0; l < net.numLayers; ++l)
             {
                 const LayerView& layer = net.layers[l];
-                const int hp = layer.paddedHidden, rows = 4 * hp;
-                const float* uH[NC];
-                float* g[NC];
+                const int hp = layer.paddedHidden;
+                sum.rows = 4 * hp;
+                sum.bias = layer.bias;
+                sum.extra = l == 0 ? net.inputBias : nullptr;
+                sum.wIn = layer.inputWeights;
+                sum.nIn = l == 0 ? nIn0 : layer.inputColumns;
+                sum.wH = layer.hiddenWeights;
+                sum.nH = hp;
                 for (int c = 0; c < NC; ++c)
                 {
-                    uH[c] = s[c];
-                    g[c] = b.scratch + c * rows;
+                    sum.uH[c] = s[c];
+                    sum.out[c] = b.scratch + c * sum.rows;
                 }
-                gates<NC>(rows, l == 0 ? net.layer0Bias : layer.bias, layer.inputWeights,
-                          l == 0 ? nIn0 : layer.inputColumns, uIn, layer.hiddenWeights, hp, uH, g);
+                gateSum<NC>(sum);
                 for (int c = 0; c < NC; ++c)
                 {
-                    cell(g[c], s[c], s[c] + hp, hp);
-                    uIn[c] = s[c]; // this layer's new h feeds the next layer
+                    cells(sum.out[c], s[c], s[c] + hp, hp);
+                    sum.uIn[c] = s[c]; // this layer's new h feeds the next layer
                     s[c] += 2 * hp;
                 }
             }
             const int lastHidden = net.layers[net.numLayers - 1].paddedHidden;
             for (int c = 0; c < NC; ++c)
             {
-                const float y = dot(net.headWeight, uIn[c], lastHidden) + net.headBias;
+                const float y = dot(net.headWeight, sum.uIn[c], lastHidden) + net.headBias;
                 b.out[c][t] = net.skip ? y + inputs[c][0] : y;
             }
         }

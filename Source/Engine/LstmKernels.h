@@ -15,6 +15,15 @@ enum class Isa
     avx512,  ///< AVX-512 F/VL/DQ/BW (x86-64-v4)
 };
 
+/** Constants shared by the packing and every kernel, so all paths compute the same function. */
+struct KernelConstants
+{
+    static constexpr float log2e = 1.44269504088896341f;
+    /// |exp2 argument| bound: 2^60 keeps 1 + 2^y finite and its reciprocal normal, and
+    /// sigmoid(+-60 / log2 e) is 0 or 1 within 1e-18.
+    static constexpr float exp2Limit = 60.0f;
+};
+
 /** "avx512", "avx2", "generic". */
 const char* isaName(Isa isa) noexcept;
 
@@ -37,12 +46,13 @@ struct NetworkView
 {
     const LayerView* layers = nullptr;
     int numLayers = 0;
-    const float* layer0Bias = nullptr; ///< layer 0 bias for this call (knob columns folded in, or not)
-    int layer0Inputs = 1;              ///< input columns of layer 0 fed per step (1: audio only)
+    /// Added to layer 0's gates every step (the knobs' columns times their held values), or null.
+    const float* inputBias = nullptr;
+    int layer0Inputs = 1; ///< input columns of layer 0 fed per step (1: audio only)
     const float* headWeight = nullptr; ///< [padded hidden of the last layer]
     float headBias = 0.0f;
     bool skip = false;
-    int stateStride = 0; ///< floats per channel: h[paddedHidden], c[paddedHidden] per layer
+    int stateStride = 0; ///< floats per channel: h[paddedHidden] and c[paddedHidden] per layer
 };
 
 /** One call: numSamples steps of one or two channels (two share every weight load). */
@@ -58,12 +68,16 @@ struct Block
 };
 
 using ProcessFn = void (*)(const NetworkView&, const Block&) noexcept TORCHAMP_NONBLOCKING;
+using ActivationsFn = void (*)(const float* x, float* sigmoid, float* tanh, int n) noexcept;
 
 struct KernelSet
 {
     Isa isa;
     int cellWidth; ///< hidden units per gate-interleaved block (the packing depends on it)
     ProcessFn process;
+    /// The kernel's own sigmoid and tanh over n (a multiple of cellWidth) values, for the tests
+    /// that measure their error.
+    ActivationsFn activations;
 };
 
 /** The kernels for `isa`, or nullptr when they are not compiled in or this CPU lacks the

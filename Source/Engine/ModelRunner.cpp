@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 
 namespace torchamp
 {
@@ -13,12 +14,29 @@ namespace
 constexpr int fifoPrefill = 2;
 } // namespace
 
-ModelRunner::ModelRunner(const ModelSpec& spec, const HostConfig& config)
-    : modelSpec(spec), hostConfig(config), network(spec)
+int ModelRunner::alignedModelBlock(int modelBlock, int modelRate, double hostRate)
+{
+    const auto host = static_cast<long>(std::lround(hostRate));
+    const long unit = modelRate / std::gcd(static_cast<long>(modelRate), host);
+    return static_cast<int>((modelBlock + unit - 1) / unit * unit);
+}
+
+int ModelRunner::maxModelBlock(const ModelSpec& spec, const HostConfig& config)
+{
+    const auto hostRate = static_cast<int>(std::lround(config.sampleRate));
+    if (hostRate == spec.sampleRate)
+        return std::max(1, config.maxBlockSize);
+    Resampler probe;
+    probe.prepare(hostRate, spec.sampleRate, std::max(1, config.maxBlockSize), hostRate);
+    return probe.maxOutputFor(std::max(1, config.maxBlockSize));
+}
+
+ModelRunner::ModelRunner(const ModelSpec& spec, const HostConfig& config, EngineFactory makeEngine)
+    : modelSpec(spec), hostConfig(config), engineFactory(std::move(makeEngine))
 {
     hostConfig.maxBlockSize = std::max(1, hostConfig.maxBlockSize);
     hostConfig.numChannels = std::max(1, hostConfig.numChannels);
-    network.prepare(hostConfig.numChannels);
+    engine = engineFactory ? engineFactory() : std::make_unique<NativeEngine>(spec);
 
     const auto hostRate = static_cast<int>(std::lround(hostConfig.sampleRate));
     resampling = hostRate != spec.sampleRate;
@@ -40,9 +58,22 @@ ModelRunner::ModelRunner(const ModelSpec& spec, const HostConfig& config)
                   + fifoPrefill;
         hostOut.assign(static_cast<size_t>(channels.front().toHost.maxOutputFor(modelBlock)), 0.0f);
     }
-    modelIn.assign(static_cast<size_t>(modelBlock), 0.0f);
-    modelOut.assign(static_cast<size_t>(modelBlock), 0.0f);
+    engine->prepare(hostConfig.numChannels, alignedModelBlock(modelBlock, spec.sampleRate, hostConfig.sampleRate));
+    // The engine's own delay, in host samples (whole, when the engine uses alignedModelBlock()).
+    latency += static_cast<int>(std::lround(static_cast<double>(engine->latencySamples()) * hostRate / spec.sampleRate));
+    modelIn.assign(static_cast<size_t>(hostConfig.numChannels), std::vector<float>(static_cast<size_t>(modelBlock), 0.0f));
+    modelOut = modelIn;
+    for (size_t c = 0; c < modelIn.size(); ++c)
+    {
+        modelInPointers.push_back(modelIn[c].data());
+        modelOutPointers.push_back(modelOut[c].data());
+    }
     reset();
+}
+
+std::unique_ptr<ModelRunner> ModelRunner::rebuildFor(const HostConfig& config) const
+{
+    return std::make_unique<ModelRunner>(modelSpec, config, engineFactory);
 }
 
 int ModelRunner::warmUpSamples() const noexcept
@@ -68,7 +99,7 @@ void ModelRunner::warmUp()
 
 void ModelRunner::reset() noexcept
 {
-    network.reset();
+    engine->reset();
     for (auto& ch : channels)
     {
         ch.toModel.reset();
@@ -84,16 +115,20 @@ void ModelRunner::process(const float* const* in, float* const* out, int numChan
     n = std::min(n, hostConfig.maxBlockSize);
     if (!resampling)
     {
-        network.process(in, out, numChannels, n);
+        engine->process(in, out, numChannels, n);
         return;
     }
+
+    // Every channel's resamplers run in step, so they all yield the same number of samples.
+    int m = 0;
+    for (int c = 0; c < numChannels; ++c)
+        m = channels[static_cast<size_t>(c)].toModel.process(in[c], n, modelInPointers[static_cast<size_t>(c)]);
+    engine->process(modelInPointers.data(), modelOutPointers.data(), numChannels, m);
 
     for (int c = 0; c < numChannels; ++c)
     {
         auto& ch = channels[static_cast<size_t>(c)];
-        const int m = ch.toModel.process(in[c], n, modelIn.data());
-        network.processChannel(c, modelIn.data(), modelOut.data(), m);
-        const int k = ch.toHost.process(modelOut.data(), m, hostOut.data());
+        const int k = ch.toHost.process(modelOutPointers[static_cast<size_t>(c)], m, hostOut.data());
         const int room = static_cast<int>(ch.fifo.size()) - ch.fifoFill;
         const int accepted = std::min(k, room);
         std::copy(hostOut.data(), hostOut.data() + accepted, ch.fifo.data() + ch.fifoFill);

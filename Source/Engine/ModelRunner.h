@@ -1,10 +1,11 @@
 #pragma once
 
+#include "InferenceEngine.h"
 #include "ModelSpec.h"
 #include "RealtimeSafety.h"
-#include "RecurrentNetwork.h"
 #include "Resampler.h"
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -34,8 +35,28 @@ struct HostConfig
 class ModelRunner
 {
 public:
-    /// Builds the engine and resamplers for `config`. Throws std::invalid_argument on a bad spec.
-    ModelRunner(const ModelSpec& spec, const HostConfig& config);
+    /// Makes the engine for a model; empty means the native engine built from the spec.
+    using EngineFactory = std::function<std::unique_ptr<InferenceEngine>()>;
+
+    /// Builds the resamplers for `config` and the engine from `makeEngine` (the native engine built
+    /// from `spec` when empty), and prepares it. Throws std::invalid_argument on a bad spec and
+    /// std::runtime_error when the engine cannot run.
+    ModelRunner(const ModelSpec& spec, const HostConfig& config, EngineFactory makeEngine = {});
+
+    /// The same model with the same kind of engine, for another configuration. Not real-time safe.
+    std::unique_ptr<ModelRunner> rebuildFor(const HostConfig& config) const;
+
+    /// Rounds a model-rate block size up so that the block lasts a whole number of host samples
+    /// too; an engine whose latency is one such block keeps the total latency whole.
+    static int alignedModelBlock(int modelBlock, int modelRate, double hostRate);
+
+    /// Largest block the engine gets, in model-rate samples, for `config`.
+    static int maxModelBlock(const ModelSpec& spec, const HostConfig& config);
+
+    const char* engineName() const noexcept { return engine->name(); }
+    std::uint64_t underruns() const noexcept { return engine->underruns(); }
+    /// See InferenceEngine::waitUntilCaughtUp(). Offline rendering only.
+    void waitForEngine() const { engine->waitUntilCaughtUp(); }
 
     const ModelSpec& spec() const noexcept { return modelSpec; }
     const HostConfig& config() const noexcept { return hostConfig; }
@@ -58,8 +79,8 @@ public:
 
     /// Back to zero state everywhere, as freshly built: what LibTorch's forward() starts from. Audio thread.
     void reset() noexcept TORCHAMP_NONBLOCKING;
-    void setKnob(int index, float value) noexcept TORCHAMP_NONBLOCKING { network.setKnob(index, value); }
-    std::uint64_t stateResets() const noexcept { return network.stateResets(); }
+    void setKnob(int index, float value) noexcept TORCHAMP_NONBLOCKING { engine->setKnob(index, value); }
+    std::uint64_t stateResets() const noexcept { return engine->stateResets(); }
 
     /// Processes n host samples (n <= config().maxBlockSize) of numChannels channels (at most the
     /// configured count). Audio thread.
@@ -75,11 +96,14 @@ private:
 
     ModelSpec modelSpec;
     HostConfig hostConfig;
-    RecurrentNetwork network;
+    EngineFactory engineFactory;
+    std::unique_ptr<InferenceEngine> engine;
     bool resampling = false;
     int latency = 0;
     std::vector<ChannelBuffers> channels;
-    std::vector<float> modelIn, modelOut, hostOut; // scratch
+    std::vector<std::vector<float>> modelIn, modelOut; // scratch, [channel][model-rate block]
+    std::vector<float*> modelInPointers, modelOutPointers;
+    std::vector<float> hostOut;
 };
 
 } // namespace torchamp

@@ -20,7 +20,10 @@ bool allFinite(const std::vector<float>& v)
 std::string ModelSpec::architecture() const
 {
     std::ostringstream s;
-    s << "LSTM " << layers.size() << "x" << hiddenSize();
+    if (layers.empty())
+        s << "TorchScript audio module";
+    else
+        s << "LSTM " << layers.size() << "x" << hiddenSize();
     if (numKnobs() > 0)
         s << ", " << numKnobs() << (numKnobs() == 1 ? " knob" : " knobs");
     if (skip)

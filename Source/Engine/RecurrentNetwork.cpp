@@ -1,10 +1,9 @@
 #include "RecurrentNetwork.h"
 
-#include "FastMath.h"
-
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
+#include <string>
 
 namespace torchamp
 {
@@ -12,104 +11,94 @@ namespace torchamp
 namespace
 {
 
-// Rows are computed in tiles whose accumulators stay in registers while every input column is
-// added in; a plain row-by-column loop would load and store all gates once per column instead.
-constexpr int tileRows = 16;
-
-template <int Tile>
-inline void accumulateTile(float* __restrict g, const float* __restrict w, const float* __restrict v, int columns,
-                           int stride) noexcept TORCHAMP_NONBLOCKING
+int roundUp(int n, int multiple)
 {
-    float acc[Tile];
-    for (int k = 0; k < Tile; ++k)
-        acc[k] = g[k];
-    for (int j = 0; j < columns; ++j)
-    {
-        const float vj = v[j];
-        const float* wj = w + static_cast<size_t>(j) * static_cast<size_t>(stride);
-        for (int k = 0; k < Tile; ++k)
-            acc[k] += wj[k] * vj;
-    }
-    for (int k = 0; k < Tile; ++k)
-        g[k] = acc[k];
+    return (n + multiple - 1) / multiple * multiple;
 }
 
-/** g[0..stride) += W v, W stored column by column with `stride` floats per column. */
-inline void accumulate(float* g, const float* w, const float* v, int columns, int stride) noexcept
-    TORCHAMP_NONBLOCKING
+const kernels::KernelSet& kernelsOrThrow(kernels::Isa isa)
 {
-    int r = 0;
-    for (; r + 2 * tileRows <= stride; r += 2 * tileRows)
-        accumulateTile<2 * tileRows>(g + r, w + r, v, columns, stride);
-    if (r < stride)
-        accumulateTile<tileRows>(g + r, w + r, v, columns, stride);
-}
-
-int roundUpToTile(int n)
-{
-    return (n + tileRows - 1) / tileRows * tileRows;
+    const auto* set = kernels::findKernels(isa);
+    if (set == nullptr)
+        throw std::invalid_argument(std::string("this CPU or build has no ") + kernels::isaName(isa) + " kernel");
+    return *set;
 }
 
 } // namespace
 
-RecurrentNetwork::RecurrentNetwork(const ModelSpec& spec)
+RecurrentNetwork::RecurrentNetwork(const ModelSpec& spec) : RecurrentNetwork(spec, kernels::bestIsa())
+{
+}
+
+RecurrentNetwork::RecurrentNetwork(const ModelSpec& spec, kernels::Isa isa)
 {
     if (auto problem = spec.validate(); !problem.empty())
         throw std::invalid_argument(problem);
+    kernel = &kernelsOrThrow(isa);
 
     rate = spec.sampleRate;
     skip = spec.skip;
     knobCount = spec.numKnobs();
     knobs = spec.knobDefaults;
-    headWeight = spec.headWeight;
     headBias = spec.headBias;
+    pack(spec);
+    updateKnobBias();
+    prepare(1);
+}
 
-    size_t maxStride = 0, maxInputs = 0;
+void RecurrentNetwork::pack(const ModelSpec& spec)
+{
+    // Row (gate q, unit u) of PyTorch's [4H] gate vector goes to the unit's block of cellWidth units,
+    // [i f g o] within it. Each row is scaled by -log2(e) (by -2 log2(e) for the g rows), so the
+    // kernel's sum is directly the exponent in sigmoid(x) = 1 / (1 + 2^(-x log2 e)) and
+    // tanh(x) = 2 sigmoid(2x) - 1.
+    const int width = kernel->cellWidth;
+    const float log2e = kernels::KernelConstants::log2e;
+    size_t maxRows = 0;
     stateStride = 0;
+    int previousPadded = 0;
     for (size_t l = 0; l < spec.layers.size(); ++l)
     {
         const auto& src = spec.layers[l];
         Layer layer;
         layer.hiddenSize = src.hiddenSize;
-        layer.inputColumns = l == 0 ? 1 : src.inputSize;
-        layer.stride = roundUpToTile(src.numGates() * src.hiddenSize);
-        const auto rows = static_cast<size_t>(src.numGates() * src.hiddenSize);
-        const auto stride = static_cast<size_t>(layer.stride);
-        const auto in = static_cast<size_t>(src.inputSize);
+        layer.paddedHidden = roundUp(src.hiddenSize, width);
+        layer.inputColumns = l == 0 ? src.inputSize : previousPadded;
         const auto hidden = static_cast<size_t>(src.hiddenSize);
-        const auto inColumns = static_cast<size_t>(layer.inputColumns);
+        const auto in = static_cast<size_t>(src.inputSize);
+        const auto rows = static_cast<size_t>(4 * layer.paddedHidden);
+        const auto w = static_cast<size_t>(width);
 
-        layer.weights.assign((inColumns + hidden) * stride, 0.0f);
-        for (size_t r = 0; r < rows; ++r)
+        layer.inputWeights.assign(static_cast<size_t>(layer.inputColumns) * rows, 0.0f);
+        layer.hiddenWeights.assign(static_cast<size_t>(layer.paddedHidden) * rows, 0.0f);
+        layer.bias.assign(rows, 0.0f);
+        for (size_t q = 0; q < 4; ++q)
         {
-            for (size_t j = 0; j < inColumns; ++j)
-                layer.weights[j * stride + r] = src.weightIh[r * in + j];
-            for (size_t j = 0; j < hidden; ++j)
-                layer.weights[(inColumns + j) * stride + r] = src.weightHh[r * hidden + j];
+            const float scale = q == 2 ? -2.0f * log2e : -log2e;
+            for (size_t u = 0; u < hidden; ++u)
+            {
+                const size_t source = q * hidden + u;
+                const size_t row = u / w * 4 * w + q * w + u % w;
+                for (size_t j = 0; j < in; ++j)
+                    layer.inputWeights[j * rows + row] = src.weightIh[source * in + j] * scale;
+                for (size_t j = 0; j < hidden; ++j)
+                    layer.hiddenWeights[j * rows + row] = src.weightHh[source * hidden + j] * scale;
+                layer.bias[row] = (src.biasIh[source] + src.biasHh[source]) * scale;
+            }
         }
-        layer.bias.assign(stride, 0.0f);
-        for (size_t r = 0; r < rows; ++r)
-            layer.bias[r] = src.biasIh[r] + src.biasHh[r];
-
-        if (l == 0)
-        {
-            knobWeights.assign(static_cast<size_t>(knobCount) * stride, 0.0f);
-            for (size_t k = 0; k < static_cast<size_t>(knobCount); ++k)
-                for (size_t r = 0; r < rows; ++r)
-                    knobWeights[k * stride + r] = src.weightIh[r * in + 1 + k];
-        }
-
-        maxStride = std::max(maxStride, stride);
-        maxInputs = std::max(maxInputs, inColumns + hidden);
-        stateStride += 2 * layer.hiddenSize;
+        maxRows = std::max(maxRows, rows);
+        stateStride += 2 * layer.paddedHidden;
+        previousPadded = layer.paddedHidden;
         layers.push_back(std::move(layer));
     }
 
-    gates.assign(maxStride, 0.0f);
-    inputs.assign(maxInputs, 0.0f);
-    layer0Bias = layers.front().bias;
-    updateKnobBias();
-    prepare(1);
+    for (const auto& layer : layers)
+        views.push_back({ layer.inputColumns, layer.paddedHidden, layer.inputWeights.data(), layer.hiddenWeights.data(),
+                          layer.bias.data() });
+    headWeight.assign(static_cast<size_t>(previousPadded), 0.0f);
+    std::copy(spec.headWeight.begin(), spec.headWeight.end(), headWeight.data());
+    knobBias.assign(layers.front().bias.size(), 0.0f);
+    scratch.assign(2 * maxRows, 0.0f);
 }
 
 void RecurrentNetwork::prepare(int numChannels)
@@ -120,7 +109,7 @@ void RecurrentNetwork::prepare(int numChannels)
 
 void RecurrentNetwork::reset() noexcept
 {
-    std::fill(state.begin(), state.end(), 0.0f);
+    std::fill(state.data(), state.data() + state.size(), 0.0f);
 }
 
 void RecurrentNetwork::setKnob(int index, float value) noexcept
@@ -142,110 +131,111 @@ float RecurrentNetwork::getKnob(int index) const noexcept
 
 void RecurrentNetwork::updateKnobBias() noexcept
 {
-    // Knobs are constant over a block, so their input-weight contribution is a bias.
-    const auto stride = static_cast<size_t>(layers.front().stride);
-    const float* bias = layers.front().bias.data();
-    for (size_t r = 0; r < stride; ++r)
-        layer0Bias[r] = bias[r];
+    // Knobs are constant over a block, so their input-weight contribution is a bias; their packed
+    // columns follow the audio column in layer 0's input weights.
+    const Layer& first = layers.front();
+    const size_t rows = first.bias.size();
+    float* folded = knobBias.data();
+    std::fill(folded, folded + rows, 0.0f);
     for (size_t k = 0; k < static_cast<size_t>(knobCount); ++k)
     {
-        const float* column = knobWeights.data() + k * stride;
+        const float* column = first.inputWeights.data() + (1 + k) * rows;
         const float v = knobs[k];
-        for (size_t r = 0; r < stride; ++r)
-            layer0Bias[r] += column[r] * v;
+        for (size_t r = 0; r < rows; ++r)
+            folded[r] += column[r] * v;
     }
     knobsChanged = false;
 }
 
-__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-float RecurrentNetwork::step(float x, float* channelState) noexcept
+float* RecurrentNetwork::channelState(int channel) noexcept
 {
-    float* g = gates.data();
-    float* u = inputs.data();
-    float* s = channelState;
-    float layerInput = x;           // layer 0's input
-    const float* previousH = nullptr; // the layer below's new h, input of the layers above
-
-    for (size_t l = 0; l < layers.size(); ++l)
-    {
-        const Layer& layer = layers[l];
-        const int hidden = layer.hiddenSize;
-        float* h = s;
-        float* c = s + hidden;
-
-        // u = [layer input; h], g = bias + [W_ih | W_hh] u
-        if (l == 0)
-            u[0] = layerInput;
-        else
-            for (int j = 0; j < layer.inputColumns; ++j)
-                u[j] = previousH[j];
-        for (int j = 0; j < hidden; ++j)
-            u[layer.inputColumns + j] = h[j];
-        const float* bias = l == 0 ? layer0Bias.data() : layer.bias.data();
-        for (int r = 0; r < layer.stride; ++r)
-            g[r] = bias[r];
-        accumulate(g, layer.weights.data(), u, layer.inputColumns + hidden, layer.stride);
-
-        // PyTorch gate order: input, forget, cell (g), output.
-        const float* gi = g;
-        const float* gf = g + hidden;
-        const float* gg = g + 2 * hidden;
-        const float* go = g + 3 * hidden;
-        for (int j = 0; j < hidden; ++j)
-        {
-            const float cNew = fastmath::sigmoid(gf[j]) * c[j] + fastmath::sigmoid(gi[j]) * fastmath::tanh(gg[j]);
-            c[j] = cNew;
-            h[j] = fastmath::sigmoid(go[j]) * fastmath::tanh(cNew);
-        }
-
-        previousH = h;
-        s += 2 * hidden;
-    }
-
-    float y = headBias;
-    for (size_t j = 0; j < headWeight.size(); ++j)
-        y += headWeight[j] * previousH[j];
-    return skip ? y + x : y;
+    return state.data() + static_cast<size_t>(channel) * static_cast<size_t>(stateStride);
 }
 
-bool RecurrentNetwork::stateIsFinite(const float* channelState) const noexcept
+bool RecurrentNetwork::stateIsFinite(const float* channelStatePtr) const noexcept
 {
     float sum = 0.0f;
     for (int i = 0; i < stateStride; ++i)
-        sum += channelState[i] * 0.0f;
+        sum += channelStatePtr[i] * 0.0f;
     return sum == 0.0f; // x * 0 is NaN exactly when x is NaN or Inf
 }
 
-void RecurrentNetwork::processChannel(int channel, const float* in, float* out, int numSamples) noexcept
+void RecurrentNetwork::run(kernels::Block& block, const float* inputBias, int layer0Inputs) noexcept
 {
-    if (channel < 0 || channel >= channels)
-        return;
-    if (knobsChanged)
-        updateKnobBias();
+    kernels::NetworkView net;
+    net.layers = views.data();
+    net.numLayers = static_cast<int>(views.size());
+    net.inputBias = inputBias;
+    net.layer0Inputs = layer0Inputs;
+    net.headWeight = headWeight.data();
+    net.headBias = headBias;
+    net.skip = skip;
+    net.stateStride = stateStride;
+    block.scratch = scratch.data();
 
     ScopedFlushDenormals noDenormals;
-    float* channelState = state.data() + static_cast<size_t>(channel) * static_cast<size_t>(stateStride);
-    for (int t = 0; t < numSamples; ++t)
-    {
-        const float x = std::isfinite(in[t]) ? in[t] : 0.0f;
-        out[t] = step(x, channelState);
-    }
+    kernel->process(net, block);
 
-    if (!stateIsFinite(channelState))
+    for (int c = 0; c < block.numChannels; ++c)
     {
-        std::fill(channelState, channelState + stateStride, 0.0f);
-        for (int t = 0; t < numSamples; ++t)
+        if (stateIsFinite(block.state[c]))
+            continue;
+        std::fill(block.state[c], block.state[c] + stateStride, 0.0f);
+        float* out = block.out[c];
+        for (int t = 0; t < block.numSamples; ++t)
             if (!std::isfinite(out[t]))
                 out[t] = 0.0f;
         resets.fetch_add(1, std::memory_order_relaxed);
     }
 }
 
+void RecurrentNetwork::processChannel(int channel, const float* in, float* out, int numSamples) noexcept
+{
+    if (channel < 0 || channel >= channels || numSamples <= 0)
+        return;
+    if (knobsChanged)
+        updateKnobBias();
+    kernels::Block block;
+    block.in[0] = in;
+    block.out[0] = out;
+    block.state[0] = channelState(channel);
+    block.numSamples = numSamples;
+    run(block, knobCount > 0 ? knobBias.data() : nullptr, 1);
+}
+
 void RecurrentNetwork::process(const float* const* in, float* const* out, int numChannels, int numSamples) noexcept
 {
     const int n = std::min(numChannels, channels);
-    for (int ch = 0; ch < n; ++ch)
-        processChannel(ch, in[ch], out[ch], numSamples);
+    if (numSamples <= 0)
+        return;
+    if (knobsChanged)
+        updateKnobBias();
+    for (int ch = 0; ch < n; ch += 2)
+    {
+        kernels::Block block;
+        block.numChannels = std::min(2, n - ch);
+        for (int c = 0; c < block.numChannels; ++c)
+        {
+            block.in[c] = in[ch + c];
+            block.out[c] = out[ch + c];
+            block.state[c] = channelState(ch + c);
+        }
+        block.numSamples = numSamples;
+        run(block, knobCount > 0 ? knobBias.data() : nullptr, 1);
+    }
+}
+
+void RecurrentNetwork::processFeatures(const float* features, float* out, int numSteps) noexcept
+{
+    if (numSteps <= 0)
+        return;
+    kernels::Block block;
+    block.in[0] = features;
+    block.inputStride = numInputs();
+    block.out[0] = out;
+    block.state[0] = channelState(0);
+    block.numSamples = numSteps;
+    run(block, nullptr, numInputs());
 }
 
 } // namespace torchamp

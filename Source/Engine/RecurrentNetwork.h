@@ -1,5 +1,7 @@
 #pragma once
 
+#include "AlignedFloats.h"
+#include "LstmKernels.h"
 #include "ModelSpec.h"
 #include "RealtimeSafety.h"
 
@@ -11,18 +13,27 @@ namespace torchamp
 {
 
 /** The native inference engine: a stack of recurrent layers and a linear head, built from a
-    ModelSpec, computing exactly what torch.nn.LSTM + torch.nn.Linear compute, one sample at a time.
+    ModelSpec, computing what torch.nn.LSTM + torch.nn.Linear compute, one sample at a time.
 
     Each channel has its own recurrent state. Knob values are model inputs 1..K; they are held per
-    block (set them before process()).
+    block (set them before process()). Channels are processed in pairs that share every weight
+    load (a 2-column matrix product), so stereo costs much less than twice mono.
+
+    The arithmetic runs in kernels compiled for several instruction sets (LstmKernels.h); the
+    constructor picks the best one this CPU has, and the weights are packed for it.
 
     Threads: construct and prepare() off the audio thread (they allocate); everything else is
     real-time safe: no allocation, no lock, no system call. */
 class RecurrentNetwork
 {
 public:
-    /// Copies and re-lays out the weights. Throws std::invalid_argument if spec.validate() fails.
+    /// Copies and re-lays out the weights for the best kernel of this CPU. Throws
+    /// std::invalid_argument if spec.validate() fails.
     explicit RecurrentNetwork(const ModelSpec& spec);
+
+    /// The same with a given instruction set (benchmarks, tests). Throws std::invalid_argument if
+    /// the spec is invalid or this CPU (or build) has no kernel for `isa`.
+    RecurrentNetwork(const ModelSpec& spec, kernels::Isa isa);
 
     /// Allocates state for numChannels channels and resets it. Not real-time safe.
     void prepare(int numChannels);
@@ -30,6 +41,10 @@ public:
     int numChannels() const noexcept { return channels; }
     int numKnobs() const noexcept { return knobCount; }
     int sampleRate() const noexcept { return rate; }
+    /// Model inputs per step: 1 (audio) + numKnobs().
+    int numInputs() const noexcept { return 1 + knobCount; }
+    /// The instruction set the kernels run on.
+    kernels::Isa isa() const noexcept { return kernel->isa; }
 
     /// Sets every channel's recurrent state to zero. Audio thread.
     void reset() noexcept TORCHAMP_NONBLOCKING;
@@ -47,42 +62,49 @@ public:
     /// Single-channel convenience for process(). Audio thread.
     void processChannel(int channel, const float* in, float* out, int numSamples) noexcept TORCHAMP_NONBLOCKING;
 
+    /// Runs channel 0 on explicit model inputs instead of audio + held knobs: `features` holds
+    /// numSteps rows of numInputs() floats (audio first, then the knob inputs, unclamped), as
+    /// torch's forward() takes them. For sequence models and benchmarks; the knobs set by
+    /// setKnob() are ignored. Audio thread.
+    void processFeatures(const float* features, float* out, int numSteps) noexcept TORCHAMP_NONBLOCKING;
+
     /// How often a non-finite state was detected and reset since construction. Any thread.
     std::uint64_t stateResets() const noexcept { return resets.load(std::memory_order_relaxed); }
 
 private:
     struct Layer
     {
-        int inputColumns = 0; // audio only for layer 0 (knobs are folded into its bias), else inputSize
         int hiddenSize = 0;
-        int stride = 0;       // 4 * hidden rounded up to a whole number of tiles
-        // [inputColumns + hidden][stride]: column j of PyTorch's [weight_ih | weight_hh], contiguous,
-        // so the matrix-vector product is a sum of columns scaled by one input each.
-        std::vector<float> weights;
-        std::vector<float> bias; // [stride]: bias_ih + bias_hh
+        int paddedHidden = 0;
+        int inputColumns = 0;
+        AlignedFloats inputWeights;  // see kernels::LayerView for the packing
+        AlignedFloats hiddenWeights;
+        AlignedFloats bias;
     };
 
+    void pack(const ModelSpec& spec);
     void updateKnobBias() noexcept TORCHAMP_NONBLOCKING;
-    float step(float x, float* state) noexcept TORCHAMP_NONBLOCKING;
+    void run(kernels::Block& block, const float* inputBias, int layer0Inputs) noexcept TORCHAMP_NONBLOCKING;
     bool stateIsFinite(const float* state) const noexcept TORCHAMP_NONBLOCKING;
+    float* channelState(int channel) noexcept;
 
+    const kernels::KernelSet* kernel = nullptr;
     std::vector<Layer> layers;
-    std::vector<float> headWeight;
+    std::vector<kernels::LayerView> views;
+    AlignedFloats headWeight;
     float headBias = 0.0f;
     bool skip = false;
     int rate = 48000;
     int knobCount = 0;
 
-    std::vector<float> knobs;        // current knob values
-    std::vector<float> knobWeights;  // [knob][layer 0 stride]: weight_ih columns 1..K
-    std::vector<float> layer0Bias;   // layer 0 bias with the knobs' contribution folded in
+    std::vector<float> knobs;  // current knob values
+    AlignedFloats knobBias;    // the knobs' contribution to layer 0's gates
     bool knobsChanged = true;
 
     int channels = 0;
-    int stateStride = 0;       // floats of state per channel: h and c of every layer
-    std::vector<float> state;  // [channel][layer]{h[hidden], c[hidden]}
-    std::vector<float> gates;  // scratch, [max stride]
-    std::vector<float> inputs; // scratch, [max inputColumns + hidden]: the vector the weights multiply
+    int stateStride = 0;   // floats of state per channel (see kernels::NetworkView)
+    AlignedFloats state;   // [channel][layer]{h[padded hidden], c[padded hidden]}
+    AlignedFloats scratch; // gates of two channels
 
     std::atomic<std::uint64_t> resets { 0 };
 };

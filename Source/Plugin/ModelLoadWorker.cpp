@@ -104,7 +104,9 @@ void ModelLoadWorker::load(Request r)
     if (!r.expectedSha256.empty() && r.expectedSha256 != hash)
         return fail(r.displayName + ": the model stored in this session is damaged (its SHA-256 does not match)");
 
-    auto loaded = loadModel(r.bytes, r.displayName);
+    LoadOptions options;
+    options.engine = r.engine;
+    auto loaded = loadModel(r.bytes, r.displayName, options);
     if (!loaded)
         return fail(loaded.error());
 
@@ -115,7 +117,7 @@ void ModelLoadWorker::load(Request r)
         std::unique_ptr<ModelRunner> runner;
         try
         {
-            runner = std::make_unique<ModelRunner>(loaded->spec, chain.config());
+            runner = std::make_unique<ModelRunner>(loaded->spec, chain.config(), loaded->engineFactory());
             runner->warmUp();
         }
         catch (const std::exception& e)
@@ -126,12 +128,14 @@ void ModelLoadWorker::load(Request r)
         {
             std::lock_guard<std::mutex> lock(mutex);
             current.spec = loaded->spec;
-            current.bytes = std::move(r.bytes);
+            current.bytes = std::make_shared<const std::vector<char>>(std::move(r.bytes));
             current.path = r.path;
             current.sha256 = hash;
             current.isDefault = r.isDefault;
             current.parityMaxAbsError = loaded->parityMaxAbsError;
-            current.engine = "native";
+            current.engine = loaded->engine;
+            current.engineReason = loaded->engineReason;
+            current.engineChoice = r.engine;
             current.lastError.clear();
             return;
         }

@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -18,12 +19,15 @@ namespace torchamp
 struct ModelStatus
 {
     ModelSpec spec;               ///< of the model playing (or about to, once published)
-    std::vector<char> bytes;      ///< the file's bytes, stored in the plugin state
+    /// The file's bytes, stored in the plugin state (shared: a status is copied often).
+    std::shared_ptr<const std::vector<char>> bytes;
     std::string path;             ///< where it was loaded from; empty for the embedded default
     std::string sha256;           ///< of bytes
     bool isDefault = true;        ///< the embedded default model
     double parityMaxAbsError = -1.0;
     std::string engine = "native";
+    std::string engineReason;     ///< why that engine plays it
+    EngineChoice engineChoice = EngineChoice::automatic; ///< what the user asked for
     std::string lastError;        ///< why the last load failed; empty after a success
     bool loading = false;
     int generation = 0;           ///< incremented whenever any of the above changes
@@ -47,6 +51,7 @@ public:
         std::string path;
         bool isDefault = false;
         std::string expectedSha256; ///< from a saved state; empty to skip the check
+        EngineChoice engine = EngineChoice::automatic;
     };
 
     /// Queues a load; a newer request replaces one that has not started yet.

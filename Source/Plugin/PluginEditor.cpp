@@ -46,6 +46,17 @@ TorchAmpEditor::TorchAmpEditor(TorchAmpProcessor& p) : AudioProcessorEditor(&p),
     };
     addAndMakeVisible(loadButton);
 
+    // A/B: the native engine against LibTorch's own forward() on its worker thread.
+    engineBox.addItem("Engine: auto", 1);
+    engineBox.addItem("Engine: native", 2);
+    engineBox.addItem("Engine: LibTorch", 3);
+    engineBox.setSelectedId(1, juce::dontSendNotification);
+    engineBox.onChange = [this] {
+        const int id = engineBox.getSelectedId();
+        processor.setEngineChoice(id == 2 ? EngineChoice::native : id == 3 ? EngineChoice::libtorch : EngineChoice::automatic);
+    };
+    addAndMakeVisible(engineBox);
+
     setUpKnob(input, TorchAmpProcessor::ParameterIds::inputGain.getParamID(), "Input");
     setUpKnob(output, TorchAmpProcessor::ParameterIds::outputGain.getParamID(), "Output");
     setUpKnob(mix, TorchAmpProcessor::ParameterIds::mix.getParamID(), "Mix");
@@ -53,8 +64,8 @@ TorchAmpEditor::TorchAmpEditor(TorchAmpProcessor& p) : AudioProcessorEditor(&p),
         setUpKnob(modelKnobs[static_cast<size_t>(k)], TorchAmpProcessor::ParameterIds::knob(k).getParamID(), {});
 
     setResizable(true, true);
-    setResizeLimits(560, 360, 1600, 1000);
-    setSize(760, 440);
+    setResizeLimits(640, 380, 1600, 1000);
+    setSize(820, 460);
     refreshModelInfo();
     startTimerHz(30);
 }
@@ -89,10 +100,14 @@ void TorchAmpEditor::refreshModelInfo()
         about << (about.isEmpty() ? "" : "  -  ") << "by " << spec.author;
     description.setText(about, juce::dontSendNotification);
 
-    juce::String arch = spec.architecture() + ", " + s.engine + " engine";
-    if (s.parityMaxAbsError >= 0.0)
+    juce::String arch = spec.architecture() + ", " + (s.engine == "libtorch" ? "LibTorch" : "native") + " engine";
+    if (s.engine == "native" && s.parityMaxAbsError >= 0.0)
         arch << ", matches LibTorch within " << juce::String(s.parityMaxAbsError, 7);
+    else if (s.engine == "libtorch")
+        arch << " (" << juce::String(s.engineReason) << ")";
     architecture.setText(arch, juce::dontSendNotification);
+    engineBox.setSelectedId(s.engineChoice == EngineChoice::native ? 2 : s.engineChoice == EngineChoice::libtorch ? 3 : 1,
+                            juce::dontSendNotification);
 
     const double hostRate = processor.hostSampleRate();
     juce::String line;
@@ -128,8 +143,10 @@ void TorchAmpEditor::timerCallback()
         refreshModelInfo();
     else if (processor.isResampling() != status.getText().startsWith("Resampling"))
         refreshModelInfo();
-    cpu.setText("CPU " + juce::String(100.0f * processor.cpuLoad(), 1) + "% of the block time",
-                juce::dontSendNotification);
+    juce::String load = "CPU " + juce::String(100.0f * processor.cpuLoad(), 1) + "% of the block time";
+    if (processor.modelStatus().engine == "libtorch")
+        load << ", " << juce::String(static_cast<juce::int64>(processor.underruns())) << " late blocks";
+    cpu.setText(load, juce::dontSendNotification);
     const float level = processor.outputPeak();
     if (std::abs(level - meterLevel) > 1e-4f)
     {
@@ -170,7 +187,9 @@ void TorchAmpEditor::resized()
     auto area = getLocalBounds().reduced(24);
     auto header = area.removeFromTop(22);
     loadButton.setBounds(header.removeFromRight(130));
-    cpu.setBounds(header.removeFromRight(220));
+    header.removeFromRight(8);
+    engineBox.setBounds(header.removeFromRight(150));
+    cpu.setBounds(header.removeFromRight(260));
     title.setBounds(header);
     modelName.setBounds(area.removeFromTop(32));
     description.setBounds(area.removeFromTop(20));

@@ -48,6 +48,7 @@ private:
     TorchAmpProcessor& processor;
     juce::Label title, modelName, description, architecture, status, cpu;
     juce::TextButton loadButton { "Load model..." };
+    juce::ComboBox engineBox;
     std::unique_ptr<juce::FileChooser> chooser;
     LabelledKnob input, output, mix;
     std::array<LabelledKnob, TorchAmpProcessor::knobPoolSize> modelKnobs;

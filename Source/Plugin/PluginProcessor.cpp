@@ -132,7 +132,17 @@ void TorchAmpProcessor::loadModelFile(const juce::File& file)
     knobDefaultsPending = true;
     const auto* bytes = static_cast<const char*>(data.getData());
     worker.request({ std::vector<char>(bytes, bytes + data.getSize()), name, file.getFullPathName().toStdString(),
-                     false, {} });
+                     false, {}, engineChoice.load() });
+}
+
+void TorchAmpProcessor::setEngineChoice(EngineChoice choice)
+{
+    engineChoice = choice;
+    const auto status = worker.status();
+    worker.request({ status.bytes ? *status.bytes : resources::defaultModelBytes(),
+                     status.isDefault ? resources::defaultModelName
+                                      : juce::File(status.path).getFileName().toStdString(),
+                     status.path, status.isDefault, {}, choice });
 }
 
 void TorchAmpProcessor::prepareToPlay(double newSampleRate, int maximumExpectedSamplesPerBlock)
@@ -213,12 +223,15 @@ void TorchAmpProcessor::getStateInformation(juce::MemoryBlock& destData)
     auto* model = root.createNewChildElement("Model");
     model->setAttribute("name", juce::String(status.spec.name));
     model->setAttribute("default", status.isDefault);
+    model->setAttribute("engine", status.engineChoice == EngineChoice::native     ? "native"
+                                  : status.engineChoice == EngineChoice::libtorch ? "libtorch"
+                                                                                  : "auto");
     if (!status.isDefault)
     {
         model->setAttribute("path", juce::String(status.path));
         model->setAttribute("sha256", juce::String(status.sha256));
-        model->setAttribute("size", static_cast<int>(status.bytes.size()));
-        model->addTextElement(juce::Base64::toBase64(status.bytes.data(), status.bytes.size()));
+        model->setAttribute("size", static_cast<int>(status.bytes->size()));
+        model->addTextElement(juce::Base64::toBase64(status.bytes->data(), status.bytes->size()));
     }
     copyXmlToBinary(root, destData);
 }
@@ -238,10 +251,15 @@ void TorchAmpProcessor::setStateInformation(const void* data, int sizeInBytes)
     const auto* model = root->getChildByName("Model");
     if (model == nullptr)
         return;
+    const auto engineName = model->getStringAttribute("engine", "auto");
+    engineChoice = engineName == "native" ? EngineChoice::native
+                   : engineName == "libtorch" ? EngineChoice::libtorch
+                                              : EngineChoice::automatic;
     if (model->getBoolAttribute("default", true))
     {
-        if (!worker.status().isDefault)
-            worker.request({ resources::defaultModelBytes(), resources::defaultModelName, {}, true, {} });
+        const auto status = worker.status();
+        if (!status.isDefault || status.engineChoice != engineChoice.load())
+            worker.request({ resources::defaultModelBytes(), resources::defaultModelName, {}, true, {}, engineChoice.load() });
         return;
     }
     juce::MemoryOutputStream decoded;
@@ -256,7 +274,7 @@ void TorchAmpProcessor::setStateInformation(const void* data, int sizeInBytes)
     const auto path = model->getStringAttribute("path");
     worker.request({ std::vector<char>(bytes, bytes + decoded.getDataSize()),
                      juce::File(path).getFileName().toStdString(), path.toStdString(), false,
-                     model->getStringAttribute("sha256").toStdString() });
+                     model->getStringAttribute("sha256").toStdString(), engineChoice.load() });
 }
 
 } // namespace torchamp

@@ -90,6 +90,9 @@ public:
     /// Starts loading a model file on the loader thread; the current model plays until it is ready.
     void loadModelFile(const juce::File& file);
 
+    /// Plays the current model with another engine (A/B listening): reloads it on the loader thread.
+    void setEngineChoice(EngineChoice choice);
+
     /// Blocks until no model load is pending (for tests and offline rendering). True when idle.
     bool waitForModelLoads(int timeoutMs = 30000) { return worker.waitUntilIdle(timeoutMs); }
 
@@ -104,6 +107,7 @@ public:
     float cpuLoad() const noexcept { return cpuLoadValue.load(std::memory_order_relaxed); }
     float outputPeak() const noexcept { return outputPeakValue.load(std::memory_order_relaxed); }
     std::uint64_t stateResets() const noexcept { return chain.stateResets(); }
+    std::uint64_t underruns() const noexcept { return chain.underruns(); }
 
 private:
     static juce::AudioProcessorValueTreeState::ParameterLayout createParameterLayout();
@@ -123,7 +127,8 @@ private:
     std::array<std::atomic<float>*, knobPoolSize> knobValues {};
     std::array<ModelKnobParameter*, knobPoolSize> knobParameters {};
 
-    std::atomic<bool> knobDefaultsPending { false }; // a user load: set the knobs to the new model's defaults
+    std::atomic<bool> knobDefaultsPending { false };
+    std::atomic<EngineChoice> engineChoice { EngineChoice::automatic }; // a user load: set the knobs to the new model's defaults
     int shownGeneration = -1;
 
     double sampleRate = 48000.0;

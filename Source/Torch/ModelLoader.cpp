@@ -1,5 +1,7 @@
 #include "ModelLoader.h"
 
+#include "LibTorchEngine.h"
+
 #include "RecurrentNetwork.h"
 #include "TorchModule.h"
 
@@ -139,6 +141,15 @@ Result<LoadedModel> loadModelFile(const std::string& path, const LoadOptions& op
     return loadModel(*bytes, name, options);
 }
 
+ModelRunner::EngineFactory LoadedModel::engineFactory() const
+{
+    if (engine != "libtorch")
+        return {};
+    return [module = std::shared_ptr<const TorchModule>(module), spec = spec] {
+        return std::make_unique<LibTorchEngine>(module, spec);
+    };
+}
+
 Result<LoadedModel> loadModel(const std::vector<char>& bytes, const std::string& displayName,
                               const LoadOptions& options)
 {
@@ -147,15 +158,30 @@ Result<LoadedModel> loadModel(const std::vector<char>& bytes, const std::string&
     if (!module)
         return R::failure(module.error());
 
+    LoadedModel loaded;
+    if ((*module)->signature() == TorchModule::Signature::audioOnly)
+    {
+        if (options.engine == EngineChoice::native)
+            return R::failure(displayName + ": forward(x) is an audio module, not the LSTM contract forward(x, h, c): "
+                                            "the native engine cannot play it; the LibTorch engine can");
+        auto spec = (*module)->extractAudioModuleSpec();
+        if (!spec)
+            return R::failure(spec.error());
+        loaded.spec = std::move(*spec);
+        loaded.module = std::shared_ptr<TorchModule>(std::move(*module));
+        loaded.engine = "libtorch";
+        loaded.engineReason = "forward(x) is an audio module, not the LSTM contract: LibTorch plays it";
+        return R::success(std::move(loaded));
+    }
+
     bool skipKnown = false;
     auto spec = (*module)->extractSpec(skipKnown);
     if (!spec)
         return R::failure(spec.error());
-
-    LoadedModel loaded;
     loaded.spec = std::move(*spec);
     loaded.module = std::shared_ptr<TorchModule>(std::move(*module));
 
+    std::ostringstream why;
     if (options.parityCheck)
     {
         const auto probe = makeProbeSignal(probeLength, loaded.spec.sampleRate);
@@ -183,16 +209,31 @@ Result<LoadedModel> loadModel(const std::vector<char>& bytes, const std::string&
         loaded.parityMaxAbsError = *parity;
         if (*parity > options.parityTolerance)
         {
-            std::ostringstream e;
-            e << displayName << ": the native engine differs from LibTorch's forward() by " << *parity
-              << " (more than " << options.parityTolerance
-              << "): forward() computes something beyond LSTM + Linear head";
-            return R::failure(e.str());
+            why << displayName << ": the native engine differs from LibTorch's forward() by " << *parity
+                << " (more than " << options.parityTolerance
+                << "): forward() computes something beyond LSTM + Linear head";
+            if (options.engine == EngineChoice::native)
+                return R::failure(why.str());
+            loaded.engine = "libtorch";
+            loaded.engineReason = why.str().substr(displayName.size() + 2) + "; LibTorch plays it";
+            return R::success(std::move(loaded));
         }
+        why << "the native engine matches LibTorch's forward() within " << *parity;
     }
-    else if (!skipKnown)
-        loaded.spec.warnings.push_back("no 'skip' attribute: using skip=False");
+    else
+    {
+        if (!skipKnown)
+            loaded.spec.warnings.push_back("no 'skip' attribute: using skip=False");
+        why << "the native engine plays it (not compared with LibTorch)";
+    }
 
+    if (options.engine == EngineChoice::libtorch)
+    {
+        loaded.engine = "libtorch";
+        loaded.engineReason = "LibTorch engine chosen";
+    }
+    else
+        loaded.engineReason = why.str();
     return R::success(std::move(loaded));
 }
 

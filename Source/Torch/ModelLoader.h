@@ -1,5 +1,6 @@
 #pragma once
 
+#include "ModelRunner.h"
 #include "ModelSpec.h"
 #include "Result.h"
 
@@ -12,12 +13,21 @@ namespace torchamp
 
 class TorchModule;
 
+/** Which engine plays a model. */
+enum class EngineChoice
+{
+    automatic, ///< native when it matches LibTorch, else LibTorch
+    native,    ///< the native engine, or an error
+    libtorch,  ///< LibTorch's forward() on a worker thread
+};
+
 struct LoadOptions
 {
     /// Run the same probe through LibTorch and the native engine and compare them.
     bool parityCheck = true;
     /// Largest acceptable absolute difference between the two on the probe.
     double parityTolerance = 1e-4;
+    EngineChoice engine = EngineChoice::automatic;
 };
 
 /** A model ready to play: its spec (from which the native engine is built) and what the loader
@@ -29,6 +39,12 @@ struct LoadedModel
     std::shared_ptr<TorchModule> module;
     /// Max absolute difference between native engine and LibTorch on the probe; negative if not run.
     double parityMaxAbsError = -1.0;
+    /// "native" or "libtorch", and why, in words for the user.
+    std::string engine = "native";
+    std::string engineReason;
+
+    /// What ModelRunner needs to build this model's engine.
+    ModelRunner::EngineFactory engineFactory() const;
 };
 
 /** Reads a whole file into memory. Off the audio thread. */

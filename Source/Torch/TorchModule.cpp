@@ -1,4 +1,5 @@
 #include "TorchModule.h"
+#include "TorchModuleImpl.h"
 
 #include <ATen/Parallel.h>
 #include <torch/script.h>
@@ -13,15 +14,6 @@
 namespace torchamp
 {
 
-struct TorchModule::Impl
-{
-    torch::jit::Module module;
-    std::string displayName;
-    std::optional<torch::jit::Module> lstm; // the contract's LSTM, once found
-    int layers = 0;
-    int hidden = 0;
-    int inputs = 0;
-};
 
 namespace
 {
@@ -394,6 +386,39 @@ Result<ModelSpec> TorchModule::extractSpec(bool& skipKnown) const
     {
         return fail(std::string("could not read the model: ") + firstLine(e.what()));
     }
+}
+
+Result<ModelSpec> TorchModule::extractAudioModuleSpec() const
+{
+    const auto& name = impl->displayName;
+    if (sig != Signature::audioOnly)
+        return Result<ModelSpec>::failure(describeForwardMismatch(name));
+    ModelSpec spec;
+    spec.sourceFormat = "TorchScript (audio module)";
+    auto stem = name.substr(name.find_last_of("/\\") == std::string::npos ? 0 : name.find_last_of("/\\") + 1);
+    if (auto dot = stem.rfind('.'); dot != std::string::npos && dot > 0)
+        stem = stem.substr(0, dot);
+    spec.name = stem;
+    try
+    {
+        const auto& m = impl->module;
+        if (m.hasattr("sample_rate") && m.attr("sample_rate").isInt())
+            spec.sampleRate = static_cast<int>(m.attr("sample_rate").toInt());
+        else
+            spec.warnings.push_back("no 'sample_rate' attribute: using 48000 Hz");
+        if (spec.sampleRate < ModelLimits::minSampleRate || spec.sampleRate > ModelLimits::maxSampleRate)
+            return Result<ModelSpec>::failure(name + ": sample_rate " + std::to_string(spec.sampleRate)
+                                              + " Hz is outside the supported range");
+        if (m.hasattr("name") && m.attr("name").isString() && !m.attr("name").toStringRef().empty())
+            spec.name = m.attr("name").toStringRef();
+        if (m.hasattr("description") && m.attr("description").isString())
+            spec.description = m.attr("description").toStringRef();
+    }
+    catch (const std::exception& e)
+    {
+        return Result<ModelSpec>::failure(name + ": could not read the module: " + firstLine(e.what()));
+    }
+    return Result<ModelSpec>::success(std::move(spec));
 }
 
 struct TorchStream::Impl

@@ -38,11 +38,16 @@ public:
     /// `skipKnown` tells whether the file said whether it has a skip connection.
     Result<ModelSpec> extractSpec(bool& skipKnown) const;
 
+    /// For a module whose forward(x) maps audio to audio: its name, sample rate (attribute
+    /// `sample_rate`, default 48000 with a warning) and description; no layers.
+    Result<ModelSpec> extractAudioModuleSpec() const;
+
     /// "LibTorch 1.13.0"
     static std::string libTorchVersion();
 
 private:
     friend class TorchStream;
+    friend class LibTorchEngine;
     struct Impl;
     explicit TorchModule(std::unique_ptr<Impl>);
 

@@ -105,6 +105,17 @@ class Waveshaper(nn.Module):
         return torch.tanh(3.0 * x)
 
 
+class WrongSignature(nn.Module):
+    """forward() takes a gain as well as the audio: neither the contract nor an audio module."""
+
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(1, 8, 1, batch_first=True)
+
+    def forward(self, x: Tensor, gain: float) -> Tensor:
+        return x * gain
+
+
 def scaled(model, gain):
     """Larger than default weights, so the gates leave their linear region on the test signals."""
     with torch.no_grad():
@@ -148,6 +159,7 @@ def main(out_dir):
     save(NoHead(), p("no_head.pt"))
     save(WrongType(), p("wrong_type.pt"))
     save(Waveshaper(), p("waveshaper.pt"))
+    save(WrongSignature(), p("wrong_signature.pt"))
 
     m = ContractLstm(8, knobs=("a", "b"))
     m.knobs = ["a"]

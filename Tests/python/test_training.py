@@ -22,10 +22,10 @@ class SmokeTraining(unittest.TestCase):
             rows = 4
             result = train.train(
                 "overdrive", hidden=8, layers=1, out=folder / "smoke.pt", report=folder / "smoke",
-                minutes=2.0, seed=3, batch=rows, learning_rate=1e-2,
+                steps=3 * train.CHUNKS_PER_SEGMENT, seed=3, batch=rows, learning_rate=1e-2,
+                validate_every=train.CHUNKS_PER_SEGMENT,
                 train_seconds=rows * train.SEGMENT / train.signals.SAMPLE_RATE,
-                validation_seconds=train.VALIDATION_ROW_SECONDS, test_seconds=0.5,
-                max_steps=3 * train.CHUNKS_PER_SEGMENT, quiet=True)
+                validation_seconds=train.VALIDATION_ROW_SECONDS, test_seconds=0.5, quiet=True)
 
             self.assertLess(result["training_loss_last_steps"], 0.8 * result["training_loss_first_steps"])
             info = check(folder / "smoke.pt")

@@ -1,0 +1,56 @@
+// The AVX-512 kernel (x86-64-v4). Compiled with -mavx512f -mavx512vl ... (see CMakeLists.txt);
+// only called after cpuid said the CPU and OS support them.
+
+#if defined(__x86_64__) && defined(__AVX512F__) && defined(__AVX512VL__)
+
+#include "LstmKernelsX86.h"
+
+namespace torchamp::kernels
+{
+namespace
+{
+
+struct Avx512 : YmmCell
+{
+    // The mat-vec runs on 16-wide zmm vectors: 32 registers hold the whole 4H gate vector of an
+    // LSTM-64 (16 accumulators) or of a stereo LSTM-40 (2 x 10). The cell update stays 8 wide
+    // (units are interleaved in blocks of 8, so hidden 20 or 40 carries no padding to 16).
+    using V = __m512;
+    static constexpr int width = 16;
+    static constexpr int maxAccumulators = 24;
+
+    static TORCHAMP_KERNEL_INLINE V load(const float* p) noexcept { return _mm512_loadu_ps(p); }
+    static TORCHAMP_KERNEL_INLINE void store(float* p, V v) noexcept { _mm512_storeu_ps(p, v); }
+    static TORCHAMP_KERNEL_INLINE V broadcast(const float* p) noexcept { return _mm512_set1_ps(*p); }
+    static TORCHAMP_KERNEL_INLINE V fma(V a, V b, V c) noexcept { return _mm512_fmadd_ps(a, b, c); }
+    static TORCHAMP_KERNEL_INLINE V add(V a, V b) noexcept { return _mm512_add_ps(a, b); }
+
+    /** 1 / d: 14-bit estimate and one Newton step (relative error about 1e-8 before rounding). */
+    static TORCHAMP_KERNEL_INLINE C reciprocal(C d) noexcept
+    {
+        const C r = _mm256_rcp14_ps(d);
+        return _mm256_fmadd_ps(_mm256_fnmadd_ps(d, r, cset(1.0f)), r, r);
+    }
+};
+
+} // namespace
+
+const KernelSet* avx512Kernels() noexcept
+{
+    static constexpr KernelSet set { Isa::avx512, Avx512::cellWidth, &LstmKernel<Avx512>::process,
+                                 &LstmKernel<Avx512>::activations };
+    return &set;
+}
+
+} // namespace torchamp::kernels
+
+#else
+
+#include "LstmKernels.h"
+
+namespace torchamp::kernels
+{
+const KernelSet* avx512Kernels() noexcept { return nullptr; }
+} // namespace torchamp::kernels
+
+#endif

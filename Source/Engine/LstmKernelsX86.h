@@ -1,0 +1,60 @@
+#pragma once
+
+// 8-wide (ymm) cell-update operations shared by the AVX2 and AVX-512 kernels. Included only by
+// their sources, each compiled with its own -m flags; everything is in an anonymous namespace so
+// each source gets its own copy (see LstmKernelImpl.h).
+
+#include "LstmKernelImpl.h"
+
+#include <immintrin.h>
+
+namespace torchamp::kernels
+{
+namespace
+{
+
+struct YmmCell
+{
+    using C = __m256;
+    static constexpr int cellWidth = 8;
+
+    static TORCHAMP_KERNEL_INLINE C cload(const float* p) noexcept { return _mm256_loadu_ps(p); }
+    static TORCHAMP_KERNEL_INLINE void cstore(float* p, C v) noexcept { _mm256_storeu_ps(p, v); }
+    static TORCHAMP_KERNEL_INLINE C cset(float v) noexcept { return _mm256_set1_ps(v); }
+    static TORCHAMP_KERNEL_INLINE C cadd(C a, C b) noexcept { return _mm256_add_ps(a, b); }
+    static TORCHAMP_KERNEL_INLINE C cmul(C a, C b) noexcept { return _mm256_mul_ps(a, b); }
+    static TORCHAMP_KERNEL_INLINE C cfma(C a, C b, C c) noexcept { return _mm256_fmadd_ps(a, b, c); }
+
+    static TORCHAMP_KERNEL_INLINE float hsum(C v) noexcept
+    {
+        const __m128 q = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+        const __m128 d = _mm_add_ps(q, _mm_movehl_ps(q, q));
+        return _mm_cvtss_f32(_mm_add_ss(d, _mm_movehdup_ps(d)));
+    }
+
+    /** 2^y for y clamped to +-60: y = n + k/8 + r with |r| <= 1/16; 2^(k/8) from an 8-entry table
+        in one register (vpermps indexes it with the low bits of the rounded value for free), 2^r
+        by a degree-3 polynomial (relative error 8.4e-8), 2^n added into the exponent bits.
+        Four multiply-adds instead of the seven of a table-free polynomial. */
+    static TORCHAMP_KERNEL_INLINE C exp2(C y) noexcept
+    {
+        y = _mm256_min_ps(_mm256_max_ps(y, cset(-KernelConstants::exp2Limit)), cset(KernelConstants::exp2Limit));
+        // Adding 1.5 * 2^20 rounds to a multiple of 1/8 (its ulp) and leaves 8 y in the low mantissa bits.
+        const C magic = cset(1572864.0f);
+        const C t = _mm256_add_ps(y, magic);
+        const C r = _mm256_sub_ps(y, _mm256_sub_ps(t, magic));
+        C p = cfma(cset(5.549622177e-02f), r, cset(2.402576300e-01f));
+        p = cfma(p, r, cset(6.931472143e-01f));
+        p = cfma(p, r, cset(1.0f));
+        const __m256i bits = _mm256_castps_si256(t);
+        const C table = _mm256_setr_ps(1.0f, 1.0905077457f, 1.1892070770f, 1.2968395948f, 1.4142135382f,
+                                       1.5422108173f, 1.6817928553f, 1.8340080976f);
+        const C m = _mm256_mul_ps(_mm256_permutevar8x32_ps(table, bits), p);
+        // Bits 3..11 of t hold n (two's complement); shifted to the exponent field, the rest masked.
+        const __m256i n = _mm256_and_si256(_mm256_slli_epi32(bits, 20), _mm256_set1_epi32(static_cast<int>(0xFF800000u)));
+        return _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(m), n));
+    }
+};
+
+} // namespace
+} // namespace torchamp::kernels
