@@ -88,29 +88,55 @@ TEST_F(PluginProcessor, atUnityGainAndFullMixItPlaysExactlyTheEngine)
 }
 
 class ProcessorMatrix : public PluginProcessor,
-                        public ::testing::WithParamInterface<std::tuple<double, int, int>>
+                        public ::testing::WithParamInterface<std::tuple<double, int, int, const char*>>
 {
 };
 
+/** The real-time matrix: every rate, block size, channel count and model kind, with automation,
+    bypass toggles, a model hot-swap and a state restore from another thread while playing. In
+    the ordinary build heap calls are counted (none allowed); in the RealtimeSanitizer build RTSan
+    halts on any allocation, lock or system call inside processBlock. */
 TEST_P(ProcessorMatrix, finiteOutputAndNoHeapCallsInProcessBlock)
 {
-    const auto [rate, block, channels] = GetParam();
+    const auto [rate, block, channels, model] = GetParam();
     TorchAmpProcessor p;
     setLayout(p, channels);
+    if (std::string(model) != "default")
+    {
+        p.loadModelFile(juce::File(test::modelPath(model)));
+        ASSERT_TRUE(p.waitForModelLoads());
+        ASSERT_EQ(p.modelStatus().lastError, "");
+    }
     p.prepareToPlay(rate, block);
+    juce::MemoryBlock saved;
+    p.getStateInformation(saved);
+
+    std::atomic<bool> done { false };
+    std::thread host([&] {
+        p.loadModelFile(juce::File(test::modelPath("lstm1x16_skip.pt")));
+        p.waitForModelLoads();
+        p.setStateInformation(saved.getData(), static_cast<int>(saved.getSize()));
+        p.waitForModelLoads();
+        done = true;
+    });
+
     const auto signal = test::makeTestSignal(static_cast<size_t>(block) * 8);
     juce::AudioBuffer<float> buffer(channels, block);
     juce::MidiBuffer midi;
     auto* gain = p.parameters().getParameter(TorchAmpProcessor::ParameterIds::inputGain.getParamID());
     auto* mix = p.parameters().getParameter(TorchAmpProcessor::ParameterIds::mix.getParamID());
+    auto* knob = p.parameters().getParameter(TorchAmpProcessor::ParameterIds::knob(0).getParamID());
+    auto* bypass = p.getBypassParameter();
 
     long heapCalls = 0;
-    for (int b = 0; b < 8; ++b)
+    for (int b = 0; b < 8 || !done; ++b)
     {
         for (int ch = 0; ch < channels; ++ch)
-            buffer.copyFrom(ch, 0, signal.data() + b * block, block);
-        gain->setValueNotifyingHost(static_cast<float>(b) / 8.0f); // automation while playing
-        mix->setValueNotifyingHost(1.0f - static_cast<float>(b) / 16.0f);
+            buffer.copyFrom(ch, 0, signal.data() + (b % 8) * block, block);
+        gain->setValueNotifyingHost(static_cast<float>(b % 8) / 8.0f); // automation while playing
+        mix->setValueNotifyingHost(1.0f - static_cast<float>(b % 16) / 32.0f);
+        knob->setValueNotifyingHost(static_cast<float>(b % 5) / 4.0f);
+        bypass->setValueNotifyingHost(b % 7 == 3 ? 1.0f : 0.0f);
         {
             test::AllocationCounter counter;
             p.processBlock(buffer, midi);
@@ -120,13 +146,17 @@ TEST_P(ProcessorMatrix, finiteOutputAndNoHeapCallsInProcessBlock)
             for (int i = 0; i < block; ++i)
                 ASSERT_TRUE(std::isfinite(buffer.getSample(ch, i)));
     }
+    host.join();
     EXPECT_EQ(heapCalls, 0);
+    EXPECT_EQ(p.modelStatus().spec.name, std::string(model) == "default" ? p.modelStatus().spec.name
+                                                                          : juce::File(model).getFileNameWithoutExtension().toStdString());
 }
 
-INSTANTIATE_TEST_SUITE_P(RatesBlocksChannels, ProcessorMatrix,
+INSTANTIATE_TEST_SUITE_P(RatesBlocksChannelsModels, ProcessorMatrix,
                          ::testing::Combine(::testing::Values(44100.0, 48000.0, 96000.0),
                                             ::testing::Values(1, 16, 64, 128, 333, 512, 2048, 8192),
-                                            ::testing::Values(1, 2)));
+                                            ::testing::Values(1, 2),
+                                            ::testing::Values("default", "lstm2x16.pt", "lstm1x32_knob.pt")));
 
 TEST_F(PluginProcessor, blockLargerThanAnnouncedIsProcessedInChunks)
 {
