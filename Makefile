@@ -2,7 +2,7 @@
 #   make run    install what is missing, build Release, render the demo through the default model
 #   make test   install what is missing, build, run every test
 .DELETE_ON_ERROR:
-.PHONY: all deps build run test rtsan clean
+.PHONY: all deps build run test rtsan bench clean
 
 BUILD_DIR  := build
 ARTEFACTS  := $(BUILD_DIR)/Source/Plugin/TorchAmp_artefacts/Release
@@ -31,6 +31,11 @@ run: build
 
 test: build
 	ctest --preset release $(CTEST_ARGS)
+
+# A short benchmark of the engines (the full matrix: build/bin/torchamp-bench with no --quick).
+bench: build
+	$(BUILD_DIR)/bin/torchamp-bench --quick --json $(BUILD_DIR)/bench.json | tee $(BUILD_DIR)/bench.txt
+	/usr/bin/python3 scripts/plot_bench.py $(BUILD_DIR)/bench.json $(BUILD_DIR)/bench.png
 
 # The whole suite again, built with clang-22 -fsanitize=realtime: RealtimeSanitizer halts on the
 # first allocation, lock or system call inside a function marked TORCHAMP_NONBLOCKING.
