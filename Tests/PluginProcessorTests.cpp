@@ -156,7 +156,14 @@ INSTANTIATE_TEST_SUITE_P(RatesBlocksChannelsModels, ProcessorMatrix,
                          ::testing::Combine(::testing::Values(44100.0, 48000.0, 96000.0),
                                             ::testing::Values(1, 16, 64, 128, 333, 512, 2048, 8192),
                                             ::testing::Values(1, 2),
-                                            ::testing::Values("default", "lstm2x16.pt", "lstm1x32_knob.pt")));
+                                            ::testing::Values("default", "lstm2x16.pt", "lstm1x32_knob.pt")),
+                         [](const auto& info) {
+                             std::string model = std::get<3>(info.param);
+                             model = model.substr(0, model.find('.'));
+                             return std::to_string(static_cast<int>(std::get<0>(info.param))) + "Hz_"
+                                    + std::to_string(std::get<1>(info.param)) + "_"
+                                    + std::to_string(std::get<2>(info.param)) + "ch_" + model;
+                         });
 
 TEST_F(PluginProcessor, blockLargerThanAnnouncedIsProcessedInChunks)
 {

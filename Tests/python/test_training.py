@@ -37,6 +37,20 @@ class SmokeTraining(unittest.TestCase):
             self.assertEqual(len(report["test_settings"]), 9)
             self.assertLessEqual(report["test_esr_mean"], report["test_esr_worst"])
 
+    def test_same_seed_gives_the_same_model(self):
+        def run(folder, name):
+            train.train("overdrive", hidden=4, layers=1, out=folder / f"{name}.pt",
+                        report=folder / name, steps=8, seed=5, batch=2, validate_every=8,
+                        train_seconds=2 * train.SEGMENT / train.signals.SAMPLE_RATE,
+                        validation_seconds=train.VALIDATION_ROW_SECONDS, test_seconds=0.1, quiet=True)
+            return torch.jit.load(str(folder / f"{name}.pt")).state_dict()
+
+        with tempfile.TemporaryDirectory() as folder:
+            first, second = run(Path(folder), "a"), run(Path(folder), "b")
+        self.assertEqual(first.keys(), second.keys())
+        for key in first:
+            self.assertTrue(torch.equal(first[key], second[key]), key)
+
 
 if __name__ == "__main__":
     unittest.main()
