@@ -147,6 +147,12 @@ TEST(EffectChain, hotSwapsWhileProcessingWithoutHeapCallsOrClicks)
     ModelSpec a = test::identitySpec(48000), b = test::identitySpec(48000, 12);
     b.headBias = 0.05f; // a small, constant offset: the swap must glide to it, not jump
     ASSERT_TRUE(chain.publish(runner(a, chain)));
+    {
+        // The first model plays before any swap begins, so the first sample is no jump either.
+        std::vector<float> l(128, 0.0f), r(128, 0.0f);
+        float* first[] = { l.data(), r.data() };
+        chain.process(first, 2, 128);
+    }
 
     std::atomic<bool> done { false };
     std::atomic<int> published { 0 };

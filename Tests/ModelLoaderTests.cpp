@@ -87,6 +87,31 @@ TEST(ModelLoader, clearErrorsForBrokenFiles)
     EXPECT_TRUE(failsWith("hidden200.pt", "hidden size 200"));
     EXPECT_TRUE(failsWith("layers5.pt", "5 layers"));
     EXPECT_TRUE(failsWith("wrong_signature.pt", "forward() must take (x, h, c)"));
+    EXPECT_TRUE(failsWith("layers100.pt", "100 layers"));
+    EXPECT_TRUE(failsWith("rate10mhz.pt", "sample_rate 10000000 Hz is outside"));
+    EXPECT_TRUE(failsWith("knob_empty_name.pt", "knob names must be 1..64 characters"));
+    EXPECT_TRUE(failsWith("knob_long_name.pt", "knob names must be 1..64 characters"));
+    EXPECT_TRUE(failsWith("knobs_wrong_type.pt", "'knobs' should hold strings"));
+    EXPECT_TRUE(failsWith("zip_not_torchscript.pt", "a zip archive, but not a TorchScript model"));
+}
+
+TEST(ModelLoader, safeModeAcceptsContractModelsAndRefusesOtherCode)
+{
+    LoadOptions strict;
+    strict.strict = true;
+    for (const char* file : { "lstm1x8.pt", "lstm2x24_knobs_skip.pt", "nometa_skip.pt", "waveshaper.pt" })
+    {
+        auto loaded = loadModelFile(modelPath(file), strict);
+        EXPECT_TRUE(loaded) << loaded.error();
+    }
+    auto loaded = loadModelFile(TORCHAMP_DEFAULT_MODEL_PATH, strict);
+    EXPECT_TRUE(loaded) << loaded.error();
+
+    auto refused = loadModelFile(modelPath("uses_print.pt"), strict);
+    ASSERT_FALSE(refused);
+    EXPECT_NE(refused.error().find("uses_print.pt: safe mode refuses this model"), std::string::npos) << refused.error();
+    EXPECT_NE(refused.error().find("prim::Print"), std::string::npos) << refused.error();
+    EXPECT_TRUE(loadModelFile(modelPath("uses_print.pt"))) << "without safe mode it plays";
 }
 
 TEST(ModelLoader, missingFileSaysSo)

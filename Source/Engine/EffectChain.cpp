@@ -43,6 +43,7 @@ EffectChain::EffectChain()
     outputGain.current = outputGain.target = 1.0f;
     mix.current = mix.target = 1.0f;
     bypassMix.current = bypassMix.target = 0.0f;
+    levelTrim.current = levelTrim.target = 1.0f;
 }
 
 EffectChain::~EffectChain()
@@ -96,7 +97,7 @@ void EffectChain::prepare(const HostConfig& config)
     underrunsAtPublish = active ? active->underruns() : 0;
 
     const int smoothing = std::max(1, static_cast<int>(smoothingSeconds * hostConfig.sampleRate));
-    for (auto* s : { &inputGain, &outputGain, &mix, &bypassMix })
+    for (auto* s : { &inputGain, &outputGain, &mix, &bypassMix, &levelTrim })
     {
         s->length = smoothing;
         s->snap();
@@ -189,6 +190,11 @@ void EffectChain::setKnob(int index, float value01) noexcept
 void EffectChain::setBypassed(bool shouldBypass) noexcept
 {
     bypassMix.setTarget(shouldBypass ? 1.0f : 0.0f);
+}
+
+void EffectChain::setNormaliseOutput(bool shouldNormalise) noexcept
+{
+    normalise = shouldNormalise;
 }
 
 void EffectChain::pickUpPublishedModel() noexcept
@@ -316,15 +322,19 @@ void EffectChain::processChunk(float* const* io, int numChannels, int n) noexcep
         fadePosition = std::min(fadeLength, fadePosition + n);
     }
 
+    const float loudness = active != nullptr ? active->spec().loudnessDb : NAN;
+    levelTrim.setTarget(normalise && std::isfinite(loudness) ? dbToGain(normaliseTargetDb - loudness) : 1.0f);
     for (int i = 0; i < n; ++i)
     {
         const float m = mix.next();
         const float g = outputGain.next();
+        const float trim = levelTrim.next(); // the model's level only: the dry signal keeps its own
         const float b = bypassMix.next();
         for (int c = 0; c < numChannels; ++c)
         {
             const float d = dry[static_cast<size_t>(c)][static_cast<size_t>(i)];
-            const float processed = g * (m * wet[static_cast<size_t>(c)][static_cast<size_t>(i)] + (1.0f - m) * d);
+            const float processed
+                = g * (m * trim * wet[static_cast<size_t>(c)][static_cast<size_t>(i)] + (1.0f - m) * d);
             io[c][i] = b * d + (1.0f - b) * processed;
         }
     }

@@ -28,6 +28,9 @@ public:
     static constexpr double crossfadeSeconds = 0.010;
     static constexpr double smoothingSeconds = 0.020;
     static constexpr int maxKnobs = ModelLimits::maxKnobs;
+    /// The loudness "normalise output" levels models to, in dB: Neural Amp Modeler's own target,
+    /// so models sit where NAM users expect them.
+    static constexpr float normaliseTargetDb = -18.0f;
 
     EffectChain();
     ~EffectChain();
@@ -61,6 +64,9 @@ public:
     void setMix(float wet01) noexcept TORCHAMP_NONBLOCKING;
     void setKnob(int index, float value01) noexcept TORCHAMP_NONBLOCKING;
     void setBypassed(bool shouldBypass) noexcept TORCHAMP_NONBLOCKING;
+    /// When on, a model that states its loudness (ModelSpec::loudnessDb) is played with a gain of
+    /// normaliseTargetDb - loudness dB (smoothed); models without it are unchanged.
+    void setNormaliseOutput(bool shouldNormalise) noexcept TORCHAMP_NONBLOCKING;
 
     /// Processes n samples in place; blocks longer than config().maxBlockSize are split. Audio thread.
     void process(float* const* io, int numChannels, int n) noexcept TORCHAMP_NONBLOCKING;
@@ -105,7 +111,8 @@ private:
     std::atomic<std::uint64_t> lateBlocks { 0 };
     std::uint64_t underrunsAtPublish = 0;
 
-    Smoothed inputGain, outputGain, mix, bypassMix;
+    Smoothed inputGain, outputGain, mix, bypassMix, levelTrim;
+    bool normalise = false;
     float knobs[maxKnobs] = {};
 
     // Dry path: delayed by the active model's latency so dry and wet line up in the mix.

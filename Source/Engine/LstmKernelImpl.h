@@ -206,7 +206,7 @@ struct LstmKernel
             for (int c = 0; c < NC; ++c)
             {
                 const float y = dot(net.headWeight, sum.uIn[c], lastHidden) + net.headBias;
-                b.out[c][t] = net.skip ? y + inputs[c][0] : y;
+                b.out[c][t] = net.skip ? y + net.skipGain * inputs[c][0] : y;
             }
         }
     }

@@ -52,6 +52,7 @@ struct NetworkView
     const float* headWeight = nullptr; ///< [padded hidden of the last layer]
     float headBias = 0.0f;
     bool skip = false;
+    float skipGain = 1.0f; ///< the skip path adds skipGain * audio input
     int stateStride = 0; ///< floats per channel: h[paddedHidden] and c[paddedHidden] per layer
 };
 

@@ -22,8 +22,27 @@ std::string ModelSpec::architecture() const
     std::ostringstream s;
     if (layers.empty())
         s << "TorchScript audio module";
-    else
-        s << "LSTM " << layers.size() << "x" << hiddenSize();
+    // Runs of equal layers: "LSTM 2x40", "LSTM 1x8 + GRU 3x8", then "+ Dense 8 (sigmoid)".
+    for (size_t l = 0; l < layers.size();)
+    {
+        size_t end = l + 1;
+        while (end < layers.size() && layers[end].type == layers[l].type && layers[end].hiddenSize == layers[l].hiddenSize)
+            ++end;
+        s << (l == 0 ? "" : " + ") << (layers[l].type == CellType::gru ? "GRU " : "LSTM ") << end - l << "x"
+          << layers[l].hiddenSize;
+        l = end;
+    }
+    for (const auto& d : denseLayers)
+    {
+        s << " + Dense " << d.outputSize;
+        switch (d.activation)
+        {
+            case Activation::tanh: s << " (tanh)"; break;
+            case Activation::relu: s << " (relu)"; break;
+            case Activation::sigmoid: s << " (sigmoid)"; break;
+            case Activation::identity: break;
+        }
+    }
     if (numKnobs() > 0)
         s << ", " << numKnobs() << (numKnobs() == 1 ? " knob" : " knobs");
     if (skip)
@@ -87,6 +106,11 @@ std::string ModelSpec::validate() const
                 e << " (1 audio + " << numKnobs() << " knobs)";
             return e.str();
         }
+        if (layer.type != CellType::lstm && layer.type != CellType::gru)
+        {
+            e << "layer " << l << " has an unknown cell type";
+            return e.str();
+        }
         const size_t rows = static_cast<size_t>(layer.numGates() * layer.hiddenSize);
         if (layer.weightIh.size() != rows * static_cast<size_t>(layer.inputSize)
             || layer.weightHh.size() != rows * static_cast<size_t>(layer.hiddenSize) || layer.biasIh.size() != rows
@@ -101,16 +125,59 @@ std::string ModelSpec::validate() const
             e << "layer " << l << " has non-finite weights (NaN or Inf); the model was saved from a diverged training";
             return e.str();
         }
+        const auto hidden = static_cast<size_t>(layer.hiddenSize);
+        if ((!layer.initialHidden.empty() && layer.initialHidden.size() != hidden)
+            || (!layer.initialCell.empty() && layer.initialCell.size() != hidden)
+            || (layer.type == CellType::gru && !layer.initialCell.empty()))
+        {
+            e << "layer " << l << " has an initial state of the wrong size";
+            return e.str();
+        }
+        if (!allFinite(layer.initialHidden) || !allFinite(layer.initialCell))
+        {
+            e << "layer " << l << " has a non-finite initial state (NaN or Inf)";
+            return e.str();
+        }
         expectedInput = layer.hiddenSize;
     }
-    if (static_cast<int>(headWeight.size()) != hiddenSize())
+    if (static_cast<int>(denseLayers.size()) > ModelLimits::maxDenseLayers)
     {
-        e << "the output head takes " << headWeight.size() << " inputs but the last layer has " << hiddenSize()
+        e << "the model has " << denseLayers.size() << " dense layers; TorchAmp plays at most "
+          << ModelLimits::maxDenseLayers;
+        return e.str();
+    }
+    for (size_t d = 0; d < denseLayers.size(); ++d)
+    {
+        const auto& dense = denseLayers[d];
+        if (dense.inputSize != expectedInput || dense.outputSize < 1 || dense.outputSize > ModelLimits::maxHiddenSize)
+        {
+            e << "dense layer " << d << " maps " << dense.inputSize << " to " << dense.outputSize << " values; expected "
+              << expectedInput << " inputs and 1.." << ModelLimits::maxHiddenSize << " outputs";
+            return e.str();
+        }
+        if (dense.weight.size() != static_cast<size_t>(dense.inputSize) * static_cast<size_t>(dense.outputSize)
+            || dense.bias.size() != static_cast<size_t>(dense.outputSize))
+        {
+            e << "dense layer " << d << " has weights of the wrong size";
+            return e.str();
+        }
+        if (!allFinite(dense.weight) || !allFinite(dense.bias))
+        {
+            e << "dense layer " << d << " has non-finite weights (NaN or Inf)";
+            return e.str();
+        }
+        expectedInput = dense.outputSize;
+    }
+    if (static_cast<int>(headWeight.size()) != headInputs())
+    {
+        e << "the output head takes " << headWeight.size() << " inputs but the layer before it has " << headInputs()
           << " units";
         return e.str();
     }
     if (!allFinite(headWeight) || !std::isfinite(headBias))
         return "the output head has non-finite weights (NaN or Inf)";
+    if (!std::isfinite(inputGain) || !std::isfinite(outputGain))
+        return "the model's input or output gain is not finite";
     return {};
 }
 

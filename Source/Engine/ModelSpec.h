@@ -1,5 +1,6 @@
 #pragma once
 
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -9,10 +10,12 @@ namespace torchamp
 /** The recurrent cell types the native engine knows. */
 enum class CellType
 {
-    lstm,
+    lstm, ///< torch.nn.LSTM
+    gru,  ///< torch.nn.GRU
 };
 
-/** One recurrent layer's weights, in PyTorch's layout and gate order (LSTM: i, f, g, o). */
+/** One recurrent layer's weights, in PyTorch's layout and gate order (LSTM: i, f, g, o;
+    GRU: r, z, n, with b_hn inside the r * (W_hn h + b_hn) term, as torch.nn.GRU computes). */
 struct RecurrentLayerSpec
 {
     CellType type = CellType::lstm;
@@ -22,14 +25,37 @@ struct RecurrentLayerSpec
     std::vector<float> weightHh; ///< [gates * hidden, hidden], row-major
     std::vector<float> biasIh;   ///< [gates * hidden]
     std::vector<float> biasHh;   ///< [gates * hidden]
+    /// The state reset() returns to (Neural Amp Modeler files learn it); empty means zeros.
+    std::vector<float> initialHidden; ///< [hidden] or empty
+    std::vector<float> initialCell;   ///< [hidden] or empty; LSTM only
 
-    int numGates() const noexcept { return 4; }
+    int numGates() const noexcept { return type == CellType::gru ? 3 : 4; }
+};
+
+/** Element-wise function after a dense layer. */
+enum class Activation
+{
+    identity,
+    tanh,
+    relu,
+    sigmoid,
+};
+
+/** A fully connected layer between the recurrent stack and the head (Keras/RTNeural models have them). */
+struct DenseLayerSpec
+{
+    int inputSize = 0;
+    int outputSize = 0;
+    std::vector<float> weight; ///< [output, input], row-major (torch.nn.Linear's layout)
+    std::vector<float> bias;   ///< [output]
+    Activation activation = Activation::identity;
 };
 
 /** Hard limits of the native engine, checked before anything is allocated for a model. */
 struct ModelLimits
 {
     static constexpr int maxLayers = 4;
+    static constexpr int maxDenseLayers = 4;
     static constexpr int maxHiddenSize = 128;
     static constexpr int maxKnobs = 8;
     static constexpr int maxKnobNameLength = 64;
@@ -53,8 +79,24 @@ struct ModelSpec
     std::vector<float> knobDefaults; ///< one per knob, in [0, 1]
 
     std::vector<RecurrentLayerSpec> layers;
-    std::vector<float> headWeight; ///< Linear(hidden, 1) weight, [hidden]
+    /// Applied in order to the last recurrent layer's output, before the head; usually empty.
+    std::vector<DenseLayerSpec> denseLayers;
+    std::vector<float> headWeight; ///< Linear(headInputs(), 1) weight, [headInputs()]
     float headBias = 0.0f;
+
+    /// Linear gains of the model itself (AIDA-X's in_gain / out_gain): the network sees
+    /// inputGain * audio, and its output (skip included) is multiplied by outputGain.
+    float inputGain = 1.0f;
+    float outputGain = 1.0f;
+
+    /// Level calibration metadata, NaN when the file does not say (Neural Amp Modeler: "loudness"
+    /// is the model's output loudness in dB for NAM's standard input; the levels are the dBu of
+    /// digital full scale at the capture's input and output).
+    float loudnessDb = std::numeric_limits<float>::quiet_NaN();
+    float inputLevelDbu = std::numeric_limits<float>::quiet_NaN();
+    float outputLevelDbu = std::numeric_limits<float>::quiet_NaN();
+    /// What was captured ("Darkglass Electronics Microtubes 900 v2, amp"), empty when unknown.
+    std::string gear;
 
     /// Things the user should know about the file (missing metadata, defaults used, ...).
     std::vector<std::string> warnings;
@@ -62,6 +104,8 @@ struct ModelSpec
     int numKnobs() const noexcept { return static_cast<int>(knobNames.size()); }
     int inputSize() const noexcept { return 1 + numKnobs(); }
     int hiddenSize() const noexcept { return layers.empty() ? 0 : layers.back().hiddenSize; }
+    /// Inputs of the head: the last dense layer's outputs, else the last recurrent layer's.
+    int headInputs() const noexcept { return denseLayers.empty() ? hiddenSize() : denseLayers.back().outputSize; }
 
     /// "LSTM 1x40, 48 kHz" style summary for the editor and the render tool.
     std::string architecture() const;

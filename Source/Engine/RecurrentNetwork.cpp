@@ -40,9 +40,25 @@ RecurrentNetwork::RecurrentNetwork(const ModelSpec& spec, kernels::Isa isa)
     skip = spec.skip;
     knobCount = spec.numKnobs();
     knobs = spec.knobDefaults;
-    headBias = spec.headBias;
-    pack(spec);
-    updateKnobBias();
+    const bool kernelsFit = spec.denseLayers.empty()
+                            && std::all_of(spec.layers.begin(), spec.layers.end(),
+                                           [](const RecurrentLayerSpec& l) { return l.type == CellType::lstm; });
+    if (kernelsFit)
+    {
+        // The model's own gains fold into the weights: the input gain into layer 0's audio column,
+        // the output gain into the head; only the skip path needs their product.
+        headBias = spec.headBias * spec.outputGain;
+        skipGain = spec.inputGain * spec.outputGain;
+        pack(spec);
+        updateKnobBias();
+    }
+    else
+    {
+        portable = std::make_unique<PortableNetwork>(spec);
+        stateStride = portable->stateSize();
+        initialState.assign(static_cast<size_t>(stateStride), 0.0f);
+        portable->writeInitialState(initialState.data());
+    }
     prepare(1);
 }
 
@@ -56,6 +72,13 @@ void RecurrentNetwork::pack(const ModelSpec& spec)
     const float log2e = kernels::KernelConstants::log2e;
     size_t maxRows = 0;
     stateStride = 0;
+    struct InitialState
+    {
+        int offset;
+        const std::vector<float>& hidden;
+        const std::vector<float>& cell;
+    };
+    std::vector<InitialState> initialStates;
     int previousPadded = 0;
     for (size_t l = 0; l < spec.layers.size(); ++l)
     {
@@ -80,13 +103,17 @@ void RecurrentNetwork::pack(const ModelSpec& spec)
                 const size_t source = q * hidden + u;
                 const size_t row = u / w * 4 * w + q * w + u % w;
                 for (size_t j = 0; j < in; ++j)
-                    layer.inputWeights[j * rows + row] = src.weightIh[source * in + j] * scale;
+                {
+                    const float gain = l == 0 && j == 0 ? spec.inputGain : 1.0f; // audio is input 0
+                    layer.inputWeights[j * rows + row] = src.weightIh[source * in + j] * scale * gain;
+                }
                 for (size_t j = 0; j < hidden; ++j)
                     layer.hiddenWeights[j * rows + row] = src.weightHh[source * hidden + j] * scale;
                 layer.bias[row] = (src.biasIh[source] + src.biasHh[source]) * scale;
             }
         }
         maxRows = std::max(maxRows, rows);
+        initialStates.push_back({ stateStride, src.initialHidden, src.initialCell });
         stateStride += 2 * layer.paddedHidden;
         previousPadded = layer.paddedHidden;
         layers.push_back(std::move(layer));
@@ -96,20 +123,32 @@ void RecurrentNetwork::pack(const ModelSpec& spec)
         views.push_back({ layer.inputColumns, layer.paddedHidden, layer.inputWeights.data(), layer.hiddenWeights.data(),
                           layer.bias.data() });
     headWeight.assign(static_cast<size_t>(previousPadded), 0.0f);
-    std::copy(spec.headWeight.begin(), spec.headWeight.end(), headWeight.data());
+    for (size_t j = 0; j < spec.headWeight.size(); ++j)
+        headWeight[j] = spec.headWeight[j] * spec.outputGain;
     knobBias.assign(layers.front().bias.size(), 0.0f);
     scratch.assign(2 * maxRows, 0.0f);
+
+    // Per layer h[padded] then c[padded]; padded units stay 0.
+    initialState.assign(static_cast<size_t>(stateStride), 0.0f);
+    for (size_t l = 0; l < initialStates.size(); ++l)
+    {
+        float* h = initialState.data() + initialStates[l].offset;
+        std::copy(initialStates[l].hidden.begin(), initialStates[l].hidden.end(), h);
+        std::copy(initialStates[l].cell.begin(), initialStates[l].cell.end(), h + layers[l].paddedHidden);
+    }
 }
 
 void RecurrentNetwork::prepare(int numChannels)
 {
     channels = std::max(1, numChannels);
     state.assign(static_cast<size_t>(channels) * static_cast<size_t>(stateStride), 0.0f);
+    reset();
 }
 
 void RecurrentNetwork::reset() noexcept
 {
-    std::fill(state.data(), state.data() + state.size(), 0.0f);
+    for (int c = 0; c < channels; ++c)
+        std::copy(initialState.data(), initialState.data() + stateStride, channelState(c));
 }
 
 void RecurrentNetwork::setKnob(int index, float value) noexcept
@@ -132,7 +171,11 @@ float RecurrentNetwork::getKnob(int index) const noexcept
 void RecurrentNetwork::updateKnobBias() noexcept
 {
     // Knobs are constant over a block, so their input-weight contribution is a bias; their packed
-    // columns follow the audio column in layer 0's input weights.
+    // columns follow the audio column in layer 0's input weights. (The portable path reads the
+    // knob values as inputs.)
+    knobsChanged = false;
+    if (portable)
+        return;
     const Layer& first = layers.front();
     const size_t rows = first.bias.size();
     float* folded = knobBias.data();
@@ -144,7 +187,6 @@ void RecurrentNetwork::updateKnobBias() noexcept
         for (size_t r = 0; r < rows; ++r)
             folded[r] += column[r] * v;
     }
-    knobsChanged = false;
 }
 
 float* RecurrentNetwork::channelState(int channel) noexcept
@@ -162,6 +204,31 @@ bool RecurrentNetwork::stateIsFinite(const float* channelStatePtr) const noexcep
 
 void RecurrentNetwork::run(kernels::Block& block, const float* inputBias, int layer0Inputs) noexcept
 {
+    ScopedFlushDenormals noDenormals;
+    if (portable)
+    {
+        for (int c = 0; c < block.numChannels; ++c)
+            portable->process(block.in[c], block.inputStride, layer0Inputs, knobs.data(), block.out[c], block.state[c],
+                              block.numSamples);
+    }
+    else
+        runKernel(block, inputBias, layer0Inputs);
+
+    for (int c = 0; c < block.numChannels; ++c)
+    {
+        if (stateIsFinite(block.state[c]))
+            continue;
+        std::copy(initialState.data(), initialState.data() + stateStride, block.state[c]);
+        float* out = block.out[c];
+        for (int t = 0; t < block.numSamples; ++t)
+            if (!std::isfinite(out[t]))
+                out[t] = 0.0f;
+        resets.fetch_add(1, std::memory_order_relaxed);
+    }
+}
+
+void RecurrentNetwork::runKernel(kernels::Block& block, const float* inputBias, int layer0Inputs) noexcept
+{
     kernels::NetworkView net;
     net.layers = views.data();
     net.numLayers = static_cast<int>(views.size());
@@ -170,23 +237,10 @@ void RecurrentNetwork::run(kernels::Block& block, const float* inputBias, int la
     net.headWeight = headWeight.data();
     net.headBias = headBias;
     net.skip = skip;
+    net.skipGain = skipGain;
     net.stateStride = stateStride;
     block.scratch = scratch.data();
-
-    ScopedFlushDenormals noDenormals;
     kernel->process(net, block);
-
-    for (int c = 0; c < block.numChannels; ++c)
-    {
-        if (stateIsFinite(block.state[c]))
-            continue;
-        std::fill(block.state[c], block.state[c] + stateStride, 0.0f);
-        float* out = block.out[c];
-        for (int t = 0; t < block.numSamples; ++t)
-            if (!std::isfinite(out[t]))
-                out[t] = 0.0f;
-        resets.fetch_add(1, std::memory_order_relaxed);
-    }
 }
 
 void RecurrentNetwork::processChannel(int channel, const float* in, float* out, int numSamples) noexcept

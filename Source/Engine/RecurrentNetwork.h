@@ -3,10 +3,12 @@
 #include "AlignedFloats.h"
 #include "LstmKernels.h"
 #include "ModelSpec.h"
+#include "PortableNetwork.h"
 #include "RealtimeSafety.h"
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 namespace torchamp
@@ -14,6 +16,8 @@ namespace torchamp
 
 /** The native inference engine: a stack of recurrent layers and a linear head, built from a
     ModelSpec, computing what torch.nn.LSTM + torch.nn.Linear compute, one sample at a time.
+    Models with GRU layers or dense layers between the stack and the head run on a simpler
+    portable path (PortableNetwork) with the same interface and real-time guarantees.
 
     Each channel has its own recurrent state. Knob values are model inputs 1..K; they are held per
     block (set them before process()). Channels are processed in pairs that share every weight
@@ -45,8 +49,11 @@ public:
     int numInputs() const noexcept { return 1 + knobCount; }
     /// The instruction set the kernels run on.
     kernels::Isa isa() const noexcept { return kernel->isa; }
+    /// True when the model runs on the portable path (GRU or dense layers), not the LSTM kernels.
+    bool usesPortablePath() const noexcept { return portable != nullptr; }
 
-    /// Sets every channel's recurrent state to zero. Audio thread.
+    /// Sets every channel's recurrent state to the model's initial state (zero unless the file
+    /// carries a learned one). Audio thread.
     void reset() noexcept TORCHAMP_NONBLOCKING;
 
     /// Sets knob `index` (0-based, value in [0, 1], clamped). Audio thread; takes effect at the next process().
@@ -55,7 +62,8 @@ public:
 
     /// Processes numSamples samples of numChannels channels (at most the prepared count; extra
     /// channels are left untouched). in and out may be the same buffers. Non-finite input is
-    /// treated as silence; a state that became non-finite is reset and counted. Audio thread.
+    /// treated as silence; a state that became non-finite is reset (to the initial state) and
+    /// counted. Audio thread.
     void process(const float* const* in, float* const* out, int numChannels, int numSamples) noexcept
         TORCHAMP_NONBLOCKING;
 
@@ -85,6 +93,7 @@ private:
     void pack(const ModelSpec& spec);
     void updateKnobBias() noexcept TORCHAMP_NONBLOCKING;
     void run(kernels::Block& block, const float* inputBias, int layer0Inputs) noexcept TORCHAMP_NONBLOCKING;
+    void runKernel(kernels::Block& block, const float* inputBias, int layer0Inputs) noexcept TORCHAMP_NONBLOCKING;
     bool stateIsFinite(const float* state) const noexcept TORCHAMP_NONBLOCKING;
     float* channelState(int channel) noexcept;
 
@@ -94,7 +103,11 @@ private:
     AlignedFloats headWeight;
     float headBias = 0.0f;
     bool skip = false;
+    float skipGain = 1.0f; // the model's input gain times its output gain (both folded into the weights)
     int rate = 48000;
+
+    std::unique_ptr<PortableNetwork> portable; // set when the LSTM kernels cannot run the model
+    AlignedFloats initialState;                // one channel's state after reset()
     int knobCount = 0;
 
     std::vector<float> knobs;  // current knob values

@@ -106,6 +106,7 @@ void ModelLoadWorker::load(Request r)
 
     LoadOptions options;
     options.engine = r.engine;
+    options.strict = r.safeMode;
     auto loaded = loadModel(r.bytes, r.displayName, options);
     if (!loaded)
         return fail(loaded.error());

@@ -52,6 +52,7 @@ public:
         bool isDefault = false;
         std::string expectedSha256; ///< from a saved state; empty to skip the check
         EngineChoice engine = EngineChoice::automatic;
+        bool safeMode = true; ///< refuse TorchScript using operators outside the safe list
     };
 
     /// Queues a load; a newer request replaces one that has not started yet.

@@ -1,5 +1,7 @@
 #include "PluginEditor.h"
 
+#include <cmath>
+
 namespace torchamp
 {
 
@@ -37,7 +39,8 @@ TorchAmpEditor::TorchAmpEditor(TorchAmpProcessor& p) : AudioProcessorEditor(&p),
         addAndMakeVisible(*l);
 
     loadButton.onClick = [this] {
-        chooser = std::make_unique<juce::FileChooser>("Load a TorchScript model", juce::File(), "*.pt;*.pth;*.ts");
+        chooser = std::make_unique<juce::FileChooser>("Load a model (TorchScript, NAM, AIDA-X, RTNeural, GuitarML)",
+                                                      juce::File(), "*.pt;*.pth;*.ts;*.nam;*.json");
         chooser->launchAsync(juce::FileBrowserComponent::openMode | juce::FileBrowserComponent::canSelectFiles,
                              [this](const juce::FileChooser& fc) {
                                  if (fc.getResult() != juce::File())
@@ -57,6 +60,13 @@ TorchAmpEditor::TorchAmpEditor(TorchAmpProcessor& p) : AudioProcessorEditor(&p),
     };
     addAndMakeVisible(engineBox);
 
+    safeModeButton.setTooltip("Loading TorchScript runs code from the file inside LibTorch. In safe mode, files "
+                              "whose code uses operators beyond LSTM, Linear and simple arithmetic are refused.");
+    safeModeButton.setToggleState(processor.isSafeMode(), juce::dontSendNotification);
+    safeModeButton.onClick = [this] { processor.setSafeMode(safeModeButton.getToggleState()); };
+    safeModeButton.setColour(juce::ToggleButton::textColourId, dimText);
+    addAndMakeVisible(safeModeButton);
+
     setUpKnob(input, TorchAmpProcessor::ParameterIds::inputGain.getParamID(), "Input");
     setUpKnob(output, TorchAmpProcessor::ParameterIds::outputGain.getParamID(), "Output");
     setUpKnob(mix, TorchAmpProcessor::ParameterIds::mix.getParamID(), "Mix");
@@ -64,8 +74,8 @@ TorchAmpEditor::TorchAmpEditor(TorchAmpProcessor& p) : AudioProcessorEditor(&p),
         setUpKnob(modelKnobs[static_cast<size_t>(k)], TorchAmpProcessor::ParameterIds::knob(k).getParamID(), {});
 
     setResizable(true, true);
-    setResizeLimits(640, 380, 1600, 1000);
-    setSize(820, 460);
+    setResizeLimits(760, 380, 1600, 1000);
+    setSize(920, 470);
     refreshModelInfo();
     startTimerHz(30);
 }
@@ -98,9 +108,13 @@ void TorchAmpEditor::refreshModelInfo()
     juce::String about = spec.description;
     if (!spec.author.empty())
         about << (about.isEmpty() ? "" : "  -  ") << "by " << spec.author;
+    if (std::isfinite(spec.loudnessDb))
+        about << (about.isEmpty() ? "" : "  -  ") << "loudness " << juce::String(spec.loudnessDb, 1) << " dB";
     description.setText(about, juce::dontSendNotification);
 
     juce::String arch = spec.architecture() + ", " + (s.engine == "libtorch" ? "LibTorch" : "native") + " engine";
+    if (spec.sourceFormat.rfind("TorchScript", 0) != 0) // imported from another project's format
+        arch << ", from " << juce::String(spec.sourceFormat);
     if (s.engine == "native" && s.parityMaxAbsError >= 0.0)
         arch << ", matches LibTorch within " << juce::String(s.parityMaxAbsError, 7);
     else if (s.engine == "libtorch")
@@ -189,7 +203,9 @@ void TorchAmpEditor::resized()
     loadButton.setBounds(header.removeFromRight(130));
     header.removeFromRight(8);
     engineBox.setBounds(header.removeFromRight(150));
-    cpu.setBounds(header.removeFromRight(260));
+    header.removeFromRight(8);
+    safeModeButton.setBounds(header.removeFromRight(100));
+    cpu.setBounds(header.removeFromRight(250));
     title.setBounds(header);
     modelName.setBounds(area.removeFromTop(32));
     description.setBounds(area.removeFromTop(20));

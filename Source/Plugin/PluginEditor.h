@@ -49,6 +49,7 @@ private:
     juce::Label title, modelName, description, architecture, status, cpu;
     juce::TextButton loadButton { "Load model..." };
     juce::ComboBox engineBox;
+    juce::ToggleButton safeModeButton { "Safe mode" };
     std::unique_ptr<juce::FileChooser> chooser;
     LabelledKnob input, output, mix;
     std::array<LabelledKnob, TorchAmpProcessor::knobPoolSize> modelKnobs;

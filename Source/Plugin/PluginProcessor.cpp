@@ -46,6 +46,7 @@ TorchAmpProcessor::TorchAmpProcessor()
     outputGainDb = state.getRawParameterValue(ParameterIds::outputGain.getParamID());
     mixPercent = state.getRawParameterValue(ParameterIds::mix.getParamID());
     bypassValue = state.getRawParameterValue(ParameterIds::bypass.getParamID());
+    normaliseValue = state.getRawParameterValue(ParameterIds::normalise.getParamID());
     bypassParameter = state.getParameter(ParameterIds::bypass.getParamID());
     for (int k = 0; k < knobPoolSize; ++k)
     {
@@ -92,6 +93,8 @@ juce::AudioProcessorValueTreeState::ParameterLayout TorchAmpProcessor::createPar
                                                      AudioParameterFloatAttributes().withLabel("%").withStringFromValueFunction(
                                                          [](float v, int) { return String(v, 0) + " %"; })));
     layout.add(std::make_unique<AudioParameterBool>(ParameterIds::bypass, "Bypass", false));
+    // Levels models that state their loudness (NAM files) to EffectChain::normaliseTargetDb.
+    layout.add(std::make_unique<AudioParameterBool>(ParameterIds::normalise, "Normalise output", false));
     for (int k = 0; k < knobPoolSize; ++k)
         layout.add(std::make_unique<ModelKnobParameter>(ParameterIds::knob(k), k));
     return layout;
@@ -132,7 +135,7 @@ void TorchAmpProcessor::loadModelFile(const juce::File& file)
     knobDefaultsPending = true;
     const auto* bytes = static_cast<const char*>(data.getData());
     worker.request({ std::vector<char>(bytes, bytes + data.getSize()), name, file.getFullPathName().toStdString(),
-                     false, {}, engineChoice.load() });
+                     false, {}, engineChoice.load(), safeMode.load() });
 }
 
 void TorchAmpProcessor::setEngineChoice(EngineChoice choice)
@@ -142,7 +145,7 @@ void TorchAmpProcessor::setEngineChoice(EngineChoice choice)
     worker.request({ status.bytes ? *status.bytes : resources::defaultModelBytes(),
                      status.isDefault ? resources::defaultModelName
                                       : juce::File(status.path).getFileName().toStdString(),
-                     status.path, status.isDefault, {}, choice });
+                     status.path, status.isDefault, {}, choice, safeMode.load() });
 }
 
 void TorchAmpProcessor::prepareToPlay(double newSampleRate, int maximumExpectedSamplesPerBlock)
@@ -185,6 +188,7 @@ void TorchAmpProcessor::run(juce::AudioBuffer<float>& buffer, bool bypassed) noe
     chain.setOutputGainDb(outputGainDb->load());
     chain.setMix(mixPercent->load() / 100.0f);
     chain.setBypassed(bypassed);
+    chain.setNormaliseOutput(normaliseValue->load() >= 0.5f);
     for (int k = 0; k < knobPoolSize; ++k)
         chain.setKnob(k, knobValues[static_cast<size_t>(k)]->load());
 
@@ -223,6 +227,7 @@ void TorchAmpProcessor::getStateInformation(juce::MemoryBlock& destData)
     auto* model = root.createNewChildElement("Model");
     model->setAttribute("name", juce::String(status.spec.name));
     model->setAttribute("default", status.isDefault);
+    root.setAttribute("safeMode", safeMode.load());
     model->setAttribute("engine", status.engineChoice == EngineChoice::native     ? "native"
                                   : status.engineChoice == EngineChoice::libtorch ? "libtorch"
                                                                                   : "auto");
@@ -248,6 +253,7 @@ void TorchAmpProcessor::setStateInformation(const void* data, int sizeInBytes)
     if (auto* params = root->getChildByName(state.state.getType()))
         state.replaceState(juce::ValueTree::fromXml(*params));
 
+    safeMode = root->getBoolAttribute("safeMode", true);
     const auto* model = root->getChildByName("Model");
     if (model == nullptr)
         return;
@@ -259,7 +265,8 @@ void TorchAmpProcessor::setStateInformation(const void* data, int sizeInBytes)
     {
         const auto status = worker.status();
         if (!status.isDefault || status.engineChoice != engineChoice.load())
-            worker.request({ resources::defaultModelBytes(), resources::defaultModelName, {}, true, {}, engineChoice.load() });
+            worker.request({ resources::defaultModelBytes(), resources::defaultModelName, {}, true, {}, engineChoice.load(),
+                             safeMode.load() });
         return;
     }
     juce::MemoryOutputStream decoded;
@@ -274,7 +281,7 @@ void TorchAmpProcessor::setStateInformation(const void* data, int sizeInBytes)
     const auto path = model->getStringAttribute("path");
     worker.request({ std::vector<char>(bytes, bytes + decoded.getDataSize()),
                      juce::File(path).getFileName().toStdString(), path.toStdString(), false,
-                     model->getStringAttribute("sha256").toStdString(), engineChoice.load() });
+                     model->getStringAttribute("sha256").toStdString(), engineChoice.load(), safeMode.load() });
 }
 
 } // namespace torchamp

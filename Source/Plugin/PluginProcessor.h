@@ -46,6 +46,7 @@ public:
         static inline const juce::ParameterID outputGain { "outputGain", 1 };
         static inline const juce::ParameterID mix { "mix", 1 };
         static inline const juce::ParameterID bypass { "bypass", 1 };
+        static inline const juce::ParameterID normalise { "normalise", 1 };
         static juce::ParameterID knob(int index) { return { "knob" + juce::String(index + 1), 1 }; }
     };
     static constexpr int knobPoolSize = ModelLimits::maxKnobs;
@@ -93,6 +94,11 @@ public:
     /// Plays the current model with another engine (A/B listening): reloads it on the loader thread.
     void setEngineChoice(EngineChoice choice);
 
+    /// Safe mode (on by default): model files whose TorchScript code uses operators outside a small
+    /// allow-list are refused. Loading TorchScript runs the file's code inside LibTorch.
+    void setSafeMode(bool on) { safeMode = on; }
+    bool isSafeMode() const { return safeMode; }
+
     /// Blocks until no model load is pending (for tests and offline rendering). True when idle.
     bool waitForModelLoads(int timeoutMs = 30000) { return worker.waitUntilIdle(timeoutMs); }
 
@@ -123,12 +129,14 @@ private:
     std::atomic<float>* outputGainDb = nullptr;
     std::atomic<float>* mixPercent = nullptr;
     std::atomic<float>* bypassValue = nullptr;
+    std::atomic<float>* normaliseValue = nullptr;
     juce::AudioProcessorParameter* bypassParameter = nullptr;
     std::array<std::atomic<float>*, knobPoolSize> knobValues {};
     std::array<ModelKnobParameter*, knobPoolSize> knobParameters {};
 
     std::atomic<bool> knobDefaultsPending { false };
-    std::atomic<EngineChoice> engineChoice { EngineChoice::automatic }; // a user load: set the knobs to the new model's defaults
+    std::atomic<EngineChoice> engineChoice { EngineChoice::automatic };
+    std::atomic<bool> safeMode { true };
     int shownGeneration = -1;
 
     double sampleRate = 48000.0;

@@ -35,8 +35,9 @@ enum ExitCode
 
 const char* usageText =
     "usage: torchamp-render [--model M.pt] --in IN.wav --out OUT.wav [--knob NAME=VALUE]... [--block N]\n"
-    "                       [--engine auto|native|libtorch] [--warm-up]\n"
-    "  --model   TorchScript model file (default: the embedded default model)\n"
+    "                       [--engine auto|native|libtorch] [--warm-up] [--normalise]\n"
+    "  --model   model file: TorchScript (.pt), Neural Amp Modeler (.nam, LSTM), RTNeural/AIDA-X, GuitarML\n"
+    "            or PyTorch state_dict JSON (default: the embedded default model)\n"
     "  --in      input WAV (PCM 8/16/24/32-bit or float); each channel is processed with its own state\n"
     "  --out     output WAV, 32-bit float, same rate and channels as the input\n"
     "  --knob    set a model knob, value in [0, 1] (repeatable; default: the model's knob defaults)\n"
@@ -44,8 +45,11 @@ const char* usageText =
     "  --engine  native (the real-time engine), libtorch (LibTorch forward() per block on a worker thread,\n"
     "            its latency removed from the output), or auto (default: native when it matches LibTorch,\n"
     "            LibTorch otherwise, e.g. for a module whose forward(x) maps audio to audio)\n"
+    "  --strict  safe mode, as in the plugin: refuse TorchScript whose code uses operators beyond LSTM,\n"
+    "            Linear and simple arithmetic (loading TorchScript runs code from the file)\n"
     "  --warm-up start from the model's idle state, as the plugin does after its warm-up (and a host after\n"
     "            a pre-roll of silence); default: zero state, like LibTorch's forward() on the whole file\n"
+    "  --normalise play a model that states its loudness (NAM) at -18 dB, as Neural Amp Modeler does\n"
     "exit codes: 0 ok, 2 usage, 3 model error, 4 audio file error\n";
 
 struct Options
@@ -57,6 +61,8 @@ struct Options
     int block = 128;
     std::string engine = "auto";
     bool warmUp = false;
+    bool normalise = false;
+    bool strict = false;
 };
 
 [[noreturn]] void fail(int code, const std::string& message)
@@ -104,8 +110,12 @@ Options parseArguments(int argc, char** argv)
                 fail(exitUsage, "--block takes a whole number from 1 to 8192, got '" + v + "'");
             o.block = static_cast<int>(b);
         }
+        else if (arg == "--strict")
+            o.strict = true;
         else if (arg == "--warm-up")
             o.warmUp = true;
+        else if (arg == "--normalise")
+            o.normalise = true;
         else if (arg == "--engine")
         {
             o.engine = value();
@@ -189,6 +199,7 @@ int main(int argc, char** argv)
     // The model: a file, or the embedded default.
     const std::string modelName = options.model.empty() ? resources::defaultModelName : options.model;
     LoadOptions loadOptions;
+    loadOptions.strict = options.strict;
     loadOptions.engine = options.engine == "native"     ? EngineChoice::native
                          : options.engine == "libtorch" ? EngineChoice::libtorch
                                                         : EngineChoice::automatic;
@@ -258,6 +269,7 @@ int main(int argc, char** argv)
     }
     for (size_t k = 0; k < knobs.size(); ++k)
         chain.setKnob(static_cast<int>(k), knobs[k]);
+    chain.setNormaliseOutput(options.normalise);
 
     // The file is rendered with `latency` extra samples of silence at the end, and the first
     // `latency` output samples dropped, so the output lines up with the input.
@@ -312,6 +324,9 @@ int main(int argc, char** argv)
          << ",\"parity_max_abs_error\":" << loaded->parityMaxAbsError
          << ",\"state_resets\":" << chain.stateResets() << ",\"underruns\":" << chain.underruns()
          << ",\"engine_reason\":" << jsonString(loaded->engineReason)
+         << ",\"source_format\":" << jsonString(spec.sourceFormat)
+         << ",\"normalise_gain_db\":"
+         << (options.normalise && std::isfinite(spec.loudnessDb) ? EffectChain::normaliseTargetDb - spec.loudnessDb : 0.0f)
          << ",\"knobs\":{";
     for (size_t k = 0; k < knobs.size(); ++k)
         json << (k ? "," : "") << jsonString(spec.knobNames[k]) << ":" << knobs[k];

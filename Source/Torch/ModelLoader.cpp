@@ -2,6 +2,7 @@
 
 #include "LibTorchEngine.h"
 
+#include "ModelImport.h"
 #include "RecurrentNetwork.h"
 #include "TorchModule.h"
 
@@ -57,6 +58,35 @@ Result<double> measureParity(const std::shared_ptr<const TorchModule>& module, c
         worst = std::max(worst, maxAbsDifference(renderNative(spec, probe, knobs, probeBlock), *reference));
     }
     return Result<double>::success(worst);
+}
+
+/** A model file of another project (JSON): read into a spec for the native engine. There is no
+    LibTorch module to compare with, so instead of the parity check the probe must play finite. */
+Result<LoadedModel> loadImportedModel(const std::vector<char>& bytes, const std::string& displayName,
+                                      const LoadOptions& options)
+{
+    using R = Result<LoadedModel>;
+    auto spec = importJsonModel(bytes, displayName);
+    if (!spec)
+        return R::failure(spec.error());
+    LoadedModel loaded;
+    loaded.spec = std::move(*spec);
+    try
+    {
+        const auto probe = makeProbeSignal(probeLength, loaded.spec.sampleRate);
+        for (float y : renderNative(loaded.spec, probe, loaded.spec.knobDefaults, probeBlock))
+            if (!std::isfinite(y))
+                return R::failure(displayName + ": the model's output is not finite (NaN or Inf) on a test signal");
+    }
+    catch (const std::exception& e)
+    {
+        return R::failure(displayName + ": " + e.what());
+    }
+    loaded.engine = "native";
+    loaded.engineReason = "imported from " + loaded.spec.sourceFormat + "; the native engine plays it";
+    if (options.engine == EngineChoice::libtorch)
+        loaded.engineReason += " (LibTorch plays TorchScript files only)";
+    return R::success(std::move(loaded));
 }
 
 } // namespace
@@ -154,7 +184,9 @@ Result<LoadedModel> loadModel(const std::vector<char>& bytes, const std::string&
                               const LoadOptions& options)
 {
     using R = Result<LoadedModel>;
-    auto module = TorchModule::load(bytes, displayName);
+    if (looksLikeJsonModel(bytes))
+        return loadImportedModel(bytes, displayName, options);
+    auto module = TorchModule::load(bytes, displayName, options.strict);
     if (!module)
         return R::failure(module.error());
 

@@ -28,6 +28,8 @@ struct LoadOptions
     /// Largest acceptable absolute difference between the two on the probe.
     double parityTolerance = 1e-4;
     EngineChoice engine = EngineChoice::automatic;
+    /// Safe mode: refuse TorchScript whose code uses operators outside TorchModule::safeOperators().
+    bool strict = false;
 };
 
 /** A model ready to play: its spec (from which the native engine is built) and what the loader
@@ -35,7 +37,8 @@ struct LoadOptions
 struct LoadedModel
 {
     ModelSpec spec;
-    /// The LibTorch module the spec came from, for the LibTorch engine and reference renders.
+    /// The LibTorch module the spec came from, for the LibTorch engine and reference renders; null
+    /// for models imported from other formats.
     std::shared_ptr<TorchModule> module;
     /// Max absolute difference between native engine and LibTorch on the probe; negative if not run.
     double parityMaxAbsError = -1.0;
@@ -50,9 +53,11 @@ struct LoadedModel
 /** Reads a whole file into memory. Off the audio thread. */
 Result<std::vector<char>> readFileBytes(const std::string& path);
 
-/** Loads a TorchScript model from its bytes: LibTorch load, contract check, weight extraction,
-    native engine build and parity check. `displayName` (the file name) starts every message.
-    Off the audio thread: takes milliseconds to seconds. */
+/** Loads a model from its bytes. TorchScript: LibTorch load, contract check, weight extraction,
+    native engine build and parity check. A JSON file (Neural Amp Modeler .nam, RTNeural/AIDA-X,
+    GuitarML or a PyTorch state_dict; see ModelImport.h) is imported for the native engine, with no
+    LibTorch module (`module` stays null, parityMaxAbsError -1). `displayName` (the file name)
+    starts every message. Off the audio thread: takes milliseconds to seconds. */
 Result<LoadedModel> loadModel(const std::vector<char>& bytes, const std::string& displayName,
                               const LoadOptions& options = {});
 

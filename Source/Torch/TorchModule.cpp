@@ -6,6 +6,10 @@
 #include <torch/version.h>
 
 #include <caffe2/serialize/versions.h>
+#include <torch/csrc/jit/api/function_impl.h>
+
+#include <functional>
+#include <set>
 
 #include <cmath>
 #include <mutex>
@@ -75,6 +79,8 @@ std::string explainLoadFailure(const std::string& displayName, size_t size, cons
     else if (contains(what, "constants.pkl") || contains(what, "code/"))
         e << "a PyTorch checkpoint (torch.save), not TorchScript: save the model with "
              "torch.jit.save(torch.jit.script(model), path)";
+    else if (contains(what, "inline_container") || contains(what, "archive/") || contains(what, "not in a subdirectory"))
+        e << "a zip archive, but not a TorchScript model (save the model with torch.jit.save)";
     else if (contains(what, "Unknown builtin op") || contains(what, "Unknown type name"))
         e << "uses an operator this TorchAmp's " << TorchModule::libTorchVersion()
           << " does not know; it was probably saved by a newer PyTorch. Save it again with PyTorch 1.13 ("
@@ -113,7 +119,57 @@ std::string TorchModule::libTorchVersion()
     return std::string("LibTorch ") + TORCH_VERSION;
 }
 
-Result<std::unique_ptr<TorchModule>> TorchModule::load(const std::vector<char>& bytes, const std::string& displayName)
+const std::vector<std::string>& TorchModule::safeOperators()
+{
+    static const std::vector<std::string> ops {
+        // What the contract (LSTM + Linear + skip) compiles to.
+        "aten::Int", "aten::__is__", "aten::__isnot__", "aten::__not__", "aten::add", "aten::dim", "aten::eq",
+        "aten::format", "aten::index_select", "aten::linear", "aten::list", "aten::lstm", "aten::mul", "aten::ne", "aten::select",
+        "aten::size", "aten::slice", "aten::squeeze", "aten::tanh", "aten::unsqueeze", "aten::zeros",
+        "prim::CallFunction", "prim::CallMethod", "prim::Constant", "prim::GetAttr", "prim::If",
+        "prim::ListConstruct", "prim::RaiseException", "prim::TupleConstruct", "prim::TupleIndex",
+        "prim::TupleUnpack", "prim::device", "prim::dtype", "prim::unchecked_cast",
+        // Simple audio arithmetic: waveshapers, gains, mixes, other recurrent layers.
+        "aten::sub", "aten::div", "aten::neg", "aten::abs", "aten::clamp", "aten::sigmoid", "aten::relu",
+        "aten::hardtanh", "aten::exp", "aten::sin", "aten::cos", "aten::sqrt", "aten::pow", "aten::matmul",
+        "aten::mm", "aten::addmm", "aten::cat", "aten::transpose", "aten::permute", "aten::reshape",
+        "aten::view", "aten::contiguous", "aten::gru", "aten::zeros_like", "aten::lt", "aten::gt", "aten::le",
+        "aten::ge", "aten::len", "aten::__getitem__", "aten::to", "prim::NumToTensor", "prim::ListUnpack",
+    };
+    return ops;
+}
+
+std::vector<std::string> TorchModule::operatorsOutsideSafeList() const
+{
+    const auto& safe = safeOperators();
+    std::set<std::string> outside;
+    std::set<const torch::jit::Graph*> seen;
+    std::function<void(const torch::jit::Block*)> walk = [&](const torch::jit::Block* block) {
+        for (const auto* node : block->nodes())
+        {
+            const std::string kind = node->kind().toQualString();
+            if (std::find(safe.begin(), safe.end(), kind) == safe.end())
+                outside.insert(kind);
+            if (node->kind() == c10::prim::CallFunction)
+                if (auto fn = node->input(0)->type()->cast<c10::FunctionType>())
+                {
+                    const auto& graph = torch::jit::toGraphFunction(*fn->function()).graph();
+                    if (seen.insert(graph.get()).second)
+                        walk(graph->block());
+                }
+            for (const auto* sub : node->blocks())
+                walk(sub);
+        }
+    };
+    for (const auto& module : impl->module.modules())
+        for (const auto& method : module.get_methods())
+            if (seen.insert(method.graph().get()).second)
+                walk(method.graph()->block());
+    return { outside.begin(), outside.end() };
+}
+
+Result<std::unique_ptr<TorchModule>> TorchModule::load(const std::vector<char>& bytes, const std::string& displayName,
+                                                       bool strict)
 {
     configureLibTorchOnce();
     auto impl = std::make_unique<Impl>();
@@ -137,6 +193,19 @@ Result<std::unique_ptr<TorchModule>> TorchModule::load(const std::vector<char>& 
     }
 
     std::unique_ptr<TorchModule> result(new TorchModule(std::move(impl)));
+    if (strict)
+    {
+        const auto outside = result->operatorsOutsideSafeList();
+        if (!outside.empty())
+        {
+            std::string list;
+            for (const auto& op : outside)
+                list += (list.empty() ? "" : ", ") + op;
+            return Result<std::unique_ptr<TorchModule>>::failure(
+                displayName + ": safe mode refuses this model: its code uses operators outside the allowed list ("
+                + list + "). If you trust the file, turn safe mode off to play it");
+        }
+    }
     const auto forward = result->impl->module.find_method("forward");
     if (!forward)
         result->sig = Signature::unsupported;

@@ -29,7 +29,18 @@ public:
     ~TorchModule();
 
     /// Loads a TorchScript file's bytes. `displayName` (usually the file name) starts every error.
-    static Result<std::unique_ptr<TorchModule>> load(const std::vector<char>& bytes, const std::string& displayName);
+    /// With `strict`, a module whose code uses operators outside safeOperators() is refused.
+    static Result<std::unique_ptr<TorchModule>> load(const std::vector<char>& bytes, const std::string& displayName,
+                                                     bool strict = false);
+
+    /// The operators strict mode allows: what LSTM, Linear, a skip connection and simple audio
+    /// arithmetic compile to. Loading TorchScript runs the file's code inside LibTorch; strict
+    /// mode bounds what that code may do.
+    static const std::vector<std::string>& safeOperators();
+
+    /// Every operator the module's code uses (all methods of all submodules, and the functions they
+    /// call) that is not in safeOperators(), sorted.
+    std::vector<std::string> operatorsOutsideSafeList() const;
 
     Signature signature() const noexcept { return sig; }
 

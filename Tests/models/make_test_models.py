@@ -92,6 +92,23 @@ class WrongType(ContractLstm):
         self.sample_rate = "48000"  # type: ignore[assignment]
 
 
+class UsesPrint(ContractLstm):
+    """A contract model whose forward() also runs code beyond the contract (a print)."""
+
+    def forward(self, x: Tensor, h: Tensor, c: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
+        print("running")
+        y, (h, c) = self.lstm(x, (h, c))
+        return self.head(y), h, c
+
+
+class KnobsOfWrongType(ContractLstm):
+    knobs: List[int]  # type: ignore[assignment]
+
+    def __init__(self):
+        super().__init__(8, knobs=("a",))
+        self.knobs = [1]  # type: ignore[list-item]
+
+
 class Waveshaper(nn.Module):
     """Audio in, audio out, no recurrent state: plays only on the LibTorch engine."""
 
@@ -159,6 +176,7 @@ def main(out_dir):
     save(NoHead(), p("no_head.pt"))
     save(WrongType(), p("wrong_type.pt"))
     save(Waveshaper(), p("waveshaper.pt"))
+    save(UsesPrint(8), p("uses_print.pt"))
     save(WrongSignature(), p("wrong_signature.pt"))
 
     m = ContractLstm(8, knobs=("a", "b"))
@@ -176,6 +194,19 @@ def main(out_dir):
     save(m, p("zero_rate.pt"))
     save(ContractLstm(200), p("hidden200.pt"))
     save(ContractLstm(4, layers=5), p("layers5.pt"))
+    save(ContractLstm(1, layers=100), p("layers100.pt"))
+
+    m = ContractLstm(8)
+    m.sample_rate = 10_000_000
+    save(m, p("rate10mhz.pt"))
+    save(ContractLstm(8, knobs=("",)), p("knob_empty_name.pt"))
+    save(ContractLstm(8, knobs=("x" * 10000,)), p("knob_long_name.pt"))
+    save(KnobsOfWrongType(), p("knobs_wrong_type.pt"))
+
+    # A zip archive, but not TorchScript.
+    with zipfile.ZipFile(p("zip_not_torchscript.pt"), "w") as z:
+        z.writestr("readme.txt", "just a zip file")
+        z.writestr("data/values.csv", "1,2,3\n")
 
     torch.save(ContractLstm(8).state_dict(), p("state_dict.pt"))
 

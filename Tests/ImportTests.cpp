@@ -1,0 +1,209 @@
+// The readers of other projects' model files (Source/Import) through loadModel(), as the plugin and
+// torchamp-render call it: real files from shared/models-ext against the reference outputs their
+// projects ship, and small broken files that must fail with the file name first.
+
+#include "ModelImport.h"
+#include "ModelLoader.h"
+#include "TestSupport.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+namespace torchamp
+{
+namespace
+{
+
+std::vector<char> bytesOf(const std::string& text)
+{
+    return {text.begin(), text.end()};
+}
+
+Result<LoadedModel> loadText(const std::string& text, const std::string& name)
+{
+    return loadModel(bytesOf(text), name);
+}
+
+std::vector<float> readColumn(const std::string& path)
+{
+    std::ifstream file(path);
+    std::vector<float> v;
+    double x;
+    while (file >> x)
+        v.push_back(static_cast<float>(x));
+    return v;
+}
+
+#ifdef TORCHAMP_MODELS_EXT
+std::string ext(const std::string& file)
+{
+    return std::string(TORCHAMP_MODELS_EXT) + "/" + file;
+}
+
+TEST(ImportRealFiles, namLstmLoadsWithItsMetadataAndLearnedState)
+{
+    auto loaded = loadModelFile(ext("nam/lstm.nam"));
+    ASSERT_TRUE(loaded) << loaded.error();
+    const auto& spec = loaded->spec;
+    EXPECT_EQ(spec.sourceFormat, "Neural Amp Modeler .nam 0.5.4");
+    EXPECT_EQ(spec.architecture(), "LSTM 1x3, 48 kHz");
+    EXPECT_EQ(spec.name, "Test LSTM");
+    EXPECT_EQ(spec.author, "Steve");
+    EXPECT_EQ(spec.gear, "Darkglass Electronics Microtubes 900 v2, amp");
+    EXPECT_NEAR(spec.loudnessDb, -37.8407f, 1e-3f);
+    EXPECT_NEAR(spec.inputLevelDbu, 18.3f, 1e-5f);
+    EXPECT_NEAR(spec.outputLevelDbu, 12.3f, 1e-5f);
+    ASSERT_EQ(spec.layers.size(), 1u);
+    EXPECT_EQ(spec.layers[0].initialHidden.size(), 3u);
+    EXPECT_EQ(spec.layers[0].initialCell.size(), 3u);
+    EXPECT_EQ(loaded->engine, "native");
+    EXPECT_EQ(loaded->module, nullptr);
+    EXPECT_LT(loaded->parityMaxAbsError, 0.0);
+    EXPECT_NE(loaded->engineReason.find("Neural Amp Modeler"), std::string::npos);
+    EXPECT_FALSE(loaded->engineFactory()); // the native engine
+}
+
+TEST(ImportRealFiles, aidaxFileMatchesItsEmbeddedOutputBatch)
+{
+    const auto path = ext("aidax/tw40_california_clean_deerinkstudios.json");
+    auto loaded = loadModelFile(path);
+    ASSERT_TRUE(loaded) << loaded.error();
+    EXPECT_EQ(loaded->spec.author, "deer ink studios");
+    EXPECT_EQ(loaded->spec.gear, "Egnater Tweaker 40");
+    EXPECT_EQ(loaded->spec.sampleRate, 48000);
+    EXPECT_NE(loaded->spec.description.find("CC BY-NC-ND 4.0"), std::string::npos);
+    EXPECT_EQ(loaded->spec.sourceFormat, "AIDA-X (RTNeural JSON)");
+
+    std::ifstream file(path);
+    const auto root = nlohmann::json::parse(file);
+    const auto in = root["input_batch"].get<std::vector<float>>();
+    const auto expected = root["output_batch"].get<std::vector<float>>();
+    const auto out = renderNative(loaded->spec, in, {}, 128);
+    // AIDA-X's own float32 render; measured 6.9e-7.
+    EXPECT_LT(test::maxAbsDifference(out, expected), 2e-6);
+}
+
+TEST(ImportRealFiles, rtneuralFilesMatchTheirKerasAndTorchOutputs)
+{
+    for (const char* name : {"lstm_1d", "gru_1d", "lstm_torch", "gru_torch"})
+    {
+        auto loaded = loadModelFile(ext(std::string("rtneural/") + name + ".json"));
+        ASSERT_TRUE(loaded) << loaded.error();
+        const auto x = readColumn(ext(std::string("rtneural/") + name + "_x.csv"));
+        const auto y = readColumn(ext(std::string("rtneural/") + name + "_y.csv"));
+        ASSERT_EQ(x.size(), y.size());
+        ASSERT_FALSE(x.empty());
+        // Keras / PyTorch float32 against ours: measured 1.5e-7 at most.
+        EXPECT_LT(test::maxAbsDifference(renderNative(loaded->spec, x, {}, 37), y), 2e-6) << name;
+    }
+}
+
+TEST(ImportRealFiles, everyFilePlaysFiniteAudio)
+{
+    for (const char* file :
+         {"nam/lstm.nam", "aidax/tw40_california_clean_deerinkstudios.json", "rtneural/lstm_1d.json",
+          "rtneural/gru_1d.json", "rtneural/lstm_torch.json", "rtneural/gru_torch.json"})
+    {
+        auto loaded = loadModelFile(ext(file));
+        ASSERT_TRUE(loaded) << loaded.error();
+        auto x = test::makeTestSignal(48000, 11, 1.0f);
+        for (float y : renderNative(loaded->spec, x, loaded->spec.knobDefaults, 256))
+            ASSERT_TRUE(std::isfinite(y)) << file;
+    }
+}
+
+TEST(ImportRealFiles, malformedAidaxFileFailsWithItsNameAndThePlace)
+{
+    auto loaded = loadModelFile(ext("aidax/deerinkstudios-tw40-ac-clean.malformed.json"));
+    ASSERT_FALSE(loaded);
+    EXPECT_EQ(
+        loaded.error().rfind("deerinkstudios-tw40-ac-clean.malformed.json: the file is not valid JSON (", 0),
+        0u)
+        << loaded.error();
+    EXPECT_NE(loaded.error().find("line 784"), std::string::npos) << loaded.error();
+}
+#endif
+
+TEST(ImportJson, recognisesJsonAndLeavesTorchScriptAlone)
+{
+    EXPECT_TRUE(looksLikeJsonModel(bytesOf("  \n{\"a\": 1}")));
+    EXPECT_TRUE(looksLikeJsonModel(bytesOf("\xEF\xBB\xBF{}")));
+    EXPECT_FALSE(looksLikeJsonModel(bytesOf("PK\x03\x04")));
+    EXPECT_FALSE(looksLikeJsonModel({}));
+}
+
+std::string namText(const std::string& architecture, int weights)
+{
+    std::ostringstream s;
+    s << R"({"version": "0.5.4", "architecture": ")" << architecture
+      << R"(", "config": {"num_layers": 1, "input_size": 1, "hidden_size": 2}, "sample_rate": 48000, "weights": [)";
+    for (int i = 0; i < weights; ++i)
+        s << (i ? ", " : "") << 0.01 * i;
+    s << "]}";
+    return s.str();
+}
+
+TEST(ImportJson, namLstmWithTheRightWeightCountLoads)
+{
+    // 1 layer, H = 2: [4H, 1 + H] + 4H + H + H, then the head H + 1.
+    auto loaded = loadText(namText("LSTM", 8 * 3 + 8 + 4 + 3), "small.nam");
+    ASSERT_TRUE(loaded) << loaded.error();
+    EXPECT_EQ(loaded->spec.name, "small");
+    EXPECT_TRUE(std::isnan(loaded->spec.loudnessDb));
+}
+
+TEST(ImportJson, brokenFilesFailWithTheFileNameFirst)
+{
+    const std::pair<std::string, std::string> cases[] = {
+        {namText("WaveNet", 3), "net.nam: not supported yet: architecture WaveNet"},
+        {namText("ConvNet", 3), "net.nam: not supported yet: architecture ConvNet"},
+        {namText("LSTM", 30),
+         "net.nam: \"weights\" has 30 numbers; an LSTM of 1 layer of 2 units with 1 input needs 39"},
+        {R"({"architecture": "LSTM", "config": {"num_layers": 1, "input_size": 1}, "weights": []})",
+         "net.nam: \"config\" has no \"hidden_size\""},
+        {R"({"architecture": "LSTM", "weights": [1, 2,)", "net.nam: the file is not valid JSON ("},
+        {R"({"in_shape": [null, null, 1], "layers": [{"type": "conv1d", "weights": []}]})",
+         "net.nam: layer 0 has type \"conv1d\": not supported yet"},
+        {R"({"in_shape": [null, null, 1], "layers": [{"type": "gru", "weights": [[[1, 2, 3]], [[1, 2, 3]], [1, 2, 3]]}]})",
+         "net.nam: layer 0 bias has shape [3], expected [2, 3]"},
+        {R"({"in_shape": [null, null, 1], "in_skip": 2, "layers": [{"type": "gru", "weights": [[[1, 2, 3]], [[1, 2, 3]], [[1, 2, 3], [1, 2, 3]]]}]})",
+         "net.nam: \"in_skip\" should be a whole number in 0..1, found 2"},
+        {R"({"in_shape": [null, null, 1], "layers": [{"type": "lstm", "weights": [[["a", 2, 3, 4]], [[1, 2, 3, 4]], [1, 2, 3, 4]]}]})",
+         "net.nam: layer 0 kernel should hold numbers, found string"},
+        {R"({"model_data": {"model": "ConvSimpleRNN", "input_size": 1}, "state_dict": {}})",
+         "net.nam: not supported yet: model ConvSimpleRNN"},
+        {R"({"model_data": {"unit_type": "GRU", "input_size": 1}, "state_dict": {"rec.weight_ih_l0": [[1], [2], [3], [4]], "rec.weight_hh_l0": [[1], [2], [3], [4]], "lin.weight": [[1]]}})",
+         "net.nam: model_data says unit_type GRU but the weights are a LSTM's"},
+        {R"([1, 2])", "net.nam: the JSON file does not hold an object at the top"},
+        {R"({"hello": "world"})", "net.nam: this JSON file is no model format TorchAmp knows"},
+    };
+    for (const auto& [text, message] : cases)
+    {
+        auto loaded = loadText(text, "net.nam");
+        ASSERT_FALSE(loaded) << message;
+        EXPECT_EQ(loaded.error().rfind(message, 0), 0u) << loaded.error() << "\n  expected: " << message;
+    }
+}
+
+TEST(ImportJson, kerasGruGatesAreReorderedToTorchOrder)
+{
+    // One unit, weights chosen so each Keras gate (z, r, h) is identifiable: kernel = [z, r, h].
+    const char* text = R"({"in_shape": [null, null, 1], "layers": [
+        {"type": "gru", "activation": "tanh", "weights": [[[0.1, 0.2, 0.3]], [[0.4, 0.5, 0.6]], [[1, 2, 3], [4, 5, 6]]]}]})";
+    auto loaded = loadText(text, "gru.json");
+    ASSERT_TRUE(loaded) << loaded.error();
+    const auto& layer = loaded->spec.layers[0];
+    EXPECT_EQ(layer.type, CellType::gru);
+    EXPECT_EQ(layer.weightIh, (std::vector<float>{0.2f, 0.1f, 0.3f})); // r, z, n
+    EXPECT_EQ(layer.weightHh, (std::vector<float>{0.5f, 0.4f, 0.6f}));
+    EXPECT_EQ(layer.biasIh, (std::vector<float>{2, 1, 3}));
+    EXPECT_EQ(layer.biasHh, (std::vector<float>{5, 4, 6}));
+    EXPECT_EQ(loaded->spec.headWeight, (std::vector<float>{1.0f})); // the GRU's one unit is the output
+}
+
+} // namespace
+} // namespace torchamp
