@@ -2,7 +2,7 @@
 #   make run    install what is missing, build Release, render the demo through the default model
 #   make test   install what is missing, build, run every test
 .DELETE_ON_ERROR:
-.PHONY: all deps build run test rtsan bench clean
+.PHONY: all deps build run test rtsan bench soak clean
 
 BUILD_DIR  := build
 ARTEFACTS  := $(BUILD_DIR)/Source/Plugin/TorchAmp_artefacts/Release
@@ -36,6 +36,14 @@ test: build
 bench: build
 	$(BUILD_DIR)/bin/torchamp-bench --quick --json $(BUILD_DIR)/bench.json | tee $(BUILD_DIR)/bench.txt
 	/usr/bin/python3 scripts/plot_bench.py $(BUILD_DIR)/bench.json $(BUILD_DIR)/bench.png
+
+# One hour of varied audio with automation and a model swap every minute, then an hour of
+# silence, through the real processor; writes build/soak/soak-report.md. SOAK_MINUTES=5 for a short one.
+SOAK_MINUTES ?= 60
+soak: build
+	$(BUILD_DIR)/bin/torchamp-soak --minutes $(SOAK_MINUTES) --report $(BUILD_DIR)/soak \
+		$(foreach m,Resources/DefaultModel.pt $(wildcard Models/trained/*.pt) $(BUILD_DIR)/test-models/lstm2x24_knobs_skip.pt,--model $(m))
+	@cat $(BUILD_DIR)/soak/soak-report.md
 
 # The whole suite again, built with clang-22 -fsanitize=realtime: RealtimeSanitizer halts on the
 # first allocation, lock or system call inside a function marked TORCHAMP_NONBLOCKING.
