@@ -2,7 +2,7 @@
 #   make run    install what is missing, build Release, render the demo through the default model
 #   make test   install what is missing, build, run every test
 .DELETE_ON_ERROR:
-.PHONY: all deps build run test rtsan bench soak clean
+.PHONY: all deps build run test rtsan tsan fuzz bench soak clean
 
 BUILD_DIR  := build
 ARTEFACTS  := $(BUILD_DIR)/Source/Plugin/TorchAmp_artefacts/Release
@@ -52,6 +52,22 @@ rtsan:
 	@cmake --preset rtsan > build-rtsan.configure.log 2>&1 || { cat build-rtsan.configure.log; exit 1; }
 	cmake --build --preset rtsan
 	RTSAN_OPTIONS="halt_on_error=true:suppressions=$(CURDIR)/Tests/rtsan.supp" ctest --preset rtsan $(CTEST_ARGS)
+
+# Hot-swap, state restore and LibTorch worker tests under ThreadSanitizer.
+tsan:
+	@scripts/install-deps.sh --rtsan
+	@cmake --preset tsan > build-tsan.configure.log 2>&1 || { cat build-tsan.configure.log; exit 1; }
+	cmake --build --preset tsan
+	TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$(CURDIR)/Tests/tsan.supp" ctest --preset tsan $(CTEST_ARGS)
+
+# libFuzzer (with AddressSanitizer and LeakSanitizer) on the model loader and on state restore,
+# FUZZ_SECONDS each from the seed corpus in Tests/fuzz; the hostile-file tests run under ASan too.
+FUZZ_SECONDS ?= 60
+fuzz:
+	@scripts/install-deps.sh --rtsan
+	@cmake --preset fuzz > build-fuzz.configure.log 2>&1 || { cat build-fuzz.configure.log; exit 1; }
+	cmake --build --preset fuzz
+	Tests/fuzz/run-fuzzers.sh build-fuzz $(FUZZ_SECONDS)
 
 clean:
 	rm -rf $(BUILD_DIR) build-*

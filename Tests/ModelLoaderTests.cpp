@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 namespace torchamp
 {
 namespace
@@ -112,6 +114,29 @@ TEST(ModelLoader, safeModeAcceptsContractModelsAndRefusesOtherCode)
     EXPECT_NE(refused.error().find("uses_print.pt: safe mode refuses this model"), std::string::npos) << refused.error();
     EXPECT_NE(refused.error().find("prim::Print"), std::string::npos) << refused.error();
     EXPECT_TRUE(loadModelFile(modelPath("uses_print.pt"))) << "without safe mode it plays";
+}
+
+TEST(ModelLoader, fuzzCorpusAndRegressionsGiveAModelOrAMessage)
+{
+    // The fuzzer's seeds and every input it ever crashed on (Tests/fuzz/regressions/loader).
+    namespace fs = std::filesystem;
+    int files = 0;
+    for (const char* folder : { "corpus/loader", "regressions/loader" })
+    {
+        const fs::path dir = fs::path(TORCHAMP_FUZZ_DIR) / folder;
+        if (!fs::exists(dir))
+            continue;
+        for (const auto& entry : fs::directory_iterator(dir))
+        {
+            auto bytes = readFileBytes(entry.path().string());
+            ASSERT_TRUE(bytes);
+            auto loaded = loadModel(*bytes, entry.path().filename().string());
+            if (!loaded)
+                EXPECT_EQ(loaded.error().rfind(entry.path().filename().string(), 0), 0u) << loaded.error();
+            ++files;
+        }
+    }
+    EXPECT_GE(files, 4);
 }
 
 TEST(ModelLoader, missingFileSaysSo)

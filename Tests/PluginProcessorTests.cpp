@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <complex>
+#include <filesystem>
 #include <random>
 #include <thread>
 
@@ -529,6 +530,36 @@ TEST_F(PluginProcessor, thirtyTwoInstancesProcessAtOnce)
     b.join();
     for (int i = 1; i < instances; ++i)
         EXPECT_EQ(outputs[static_cast<size_t>(i)], outputs[0]) << "instance " << i;
+}
+
+TEST_F(PluginProcessor, fuzzCorpusAndRegressionStatesRestoreOrAreRefused)
+{
+    namespace fs = std::filesystem;
+    TorchAmpProcessor p;
+    p.prepareToPlay(48000.0, 256);
+    int files = 0;
+    for (const char* folder : { "corpus/state", "regressions/state" })
+    {
+        const fs::path dir = fs::path(TORCHAMP_FUZZ_DIR) / folder;
+        if (!fs::exists(dir))
+            continue;
+        for (const auto& entry : fs::directory_iterator(dir))
+        {
+            juce::MemoryBlock data;
+            ASSERT_TRUE(juce::File(entry.path().string()).loadFileAsData(data));
+            p.setStateInformation(data.getData(), static_cast<int>(data.getSize()));
+            ASSERT_TRUE(p.waitForModelLoads());
+            juce::AudioBuffer<float> buffer(2, 256);
+            buffer.clear();
+            juce::MidiBuffer midi;
+            p.processBlock(buffer, midi);
+            for (int i = 0; i < 256; ++i)
+                ASSERT_TRUE(std::isfinite(buffer.getSample(0, i)));
+            ++files;
+        }
+    }
+    EXPECT_GE(files, 3);
+    EXPECT_EQ(p.modelStatus().lastError, "");
 }
 
 } // namespace

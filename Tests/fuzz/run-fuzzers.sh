@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Runs both libFuzzer targets of a fuzz build for SECONDS each, from the seed corpus in
+# Tests/fuzz/corpus, and prints the executions. A crash leaves its input in BUILD/fuzz-crashes:
+# add it to Tests/fuzz/regressions and it becomes a test (Tests/CMakeLists.txt runs every file there).
+# usage: Tests/fuzz/run-fuzzers.sh BUILD_DIR SECONDS
+set -euo pipefail
+build=$1 seconds=$2
+here=$(cd "$(dirname "$0")" && pwd)
+mkdir -p "$build/fuzz-crashes" "$build/fuzz-work"
+export ASAN_OPTIONS="detect_leaks=1:allocator_may_return_null=1"
+for target in loader state; do
+    work="$build/fuzz-work/$target"
+    rm -rf "$work" && mkdir -p "$work" && cp "$here/corpus/$target/"* "$work/"
+    echo "== fuzzing $target for $seconds s"
+    "$build/bin/torchamp_fuzz_$target" -max_total_time="$seconds" -rss_limit_mb=6000 -timeout=60 \
+        -max_len=262144 -artifact_prefix="$build/fuzz-crashes/$target-" -print_final_stats=1 "$work" \
+        2>&1 | tee "$build/fuzz-$target.log" | grep -E "^(#[0-9]+ +(DONE|INITED)|stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY)" || true
+    if ! grep -q "stat::number_of_executed_units" "$build/fuzz-$target.log"; then
+        echo "fuzzer $target stopped early:"; tail -40 "$build/fuzz-$target.log"; exit 1
+    fi
+done
+echo "fuzz: both targets ran without a crash, a leak or a hang"
