@@ -97,7 +97,7 @@ TEST(ImportRealFiles, rtneuralFilesMatchTheirKerasAndTorchOutputs)
         const auto y = readColumn(ext(std::string("rtneural/") + name + "_y.csv"));
         ASSERT_EQ(x.size(), y.size());
         ASSERT_FALSE(x.empty());
-        // Keras / PyTorch float32 against ours: measured 1.5e-7 at most.
+        // Keras / PyTorch float32 against ours: measured 2.4e-7 at most.
         EXPECT_LT(test::maxAbsDifference(renderNative(loaded->spec, x, {}, 37), y), 2e-6) << name;
     }
 }

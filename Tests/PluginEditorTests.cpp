@@ -72,7 +72,7 @@ TEST_F(PluginEditor, showsTheModelItsKnobsResamplingAndLevels)
 
     std::unique_ptr<TorchAmpEditor> editor(dynamic_cast<TorchAmpEditor*>(p.createEditor()));
     ASSERT_NE(editor, nullptr);
-    editor->setSize(820, 460);
+    editor->setSize(960, 470);
     const auto image = snapshot(*editor, "editor-screenshot.png");
     EXPECT_TRUE(hasContent(image));
     EXPECT_TRUE(editor->statusText().startsWith("Resampling 96 kHz -> 48 kHz")) << editor->statusText();

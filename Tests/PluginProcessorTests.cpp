@@ -562,5 +562,26 @@ TEST_F(PluginProcessor, fuzzCorpusAndRegressionStatesRestoreOrAreRefused)
     EXPECT_EQ(p.modelStatus().lastError, "");
 }
 
+TEST_F(PluginProcessor, aNeuralAmpModelerFileRoundTripsThroughTheSession)
+{
+    const juce::File nam(juce::String(PROJECT_SOURCE_DIR) + "/../shared/models-ext/nam/lstm.nam");
+    if (!nam.existsAsFile())
+        GTEST_SKIP() << "the shared model files are not beside the repository";
+    juce::MemoryBlock saved;
+    {
+        TorchAmpProcessor p;
+        p.loadModelFile(nam);
+        ASSERT_TRUE(p.waitForModelLoads());
+        ASSERT_EQ(p.modelStatus().lastError, "");
+        p.getStateInformation(saved);
+    }
+    TorchAmpProcessor q;
+    q.setStateInformation(saved.getData(), static_cast<int>(saved.getSize()));
+    ASSERT_TRUE(q.waitForModelLoads());
+    EXPECT_EQ(q.modelStatus().lastError, "");
+    EXPECT_NE(q.modelStatus().spec.sourceFormat.find("Neural Amp Modeler"), std::string::npos)
+        << q.modelStatus().spec.sourceFormat;
+}
+
 } // namespace
 } // namespace torchamp

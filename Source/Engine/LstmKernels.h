@@ -69,7 +69,7 @@ struct Block
 };
 
 using ProcessFn = void (*)(const NetworkView&, const Block&) noexcept TORCHAMP_NONBLOCKING;
-using ActivationsFn = void (*)(const float* x, float* sigmoid, float* tanh, int n) noexcept;
+using ActivationsFn = void (*)(const float* x, float* sigmoid, float* tanh, int n) noexcept TORCHAMP_NONBLOCKING;
 
 struct KernelSet
 {

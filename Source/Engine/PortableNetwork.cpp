@@ -22,11 +22,6 @@ inline void addColumns(float* __restrict acc, const float* __restrict w, const f
     }
 }
 
-inline float sigmoid(float x) noexcept TORCHAMP_NONBLOCKING
-{
-    return 1.0f / (1.0f + std::exp(-x));
-}
-
 inline float finiteOrZero(float v) noexcept TORCHAMP_NONBLOCKING
 {
     return v - v == 0.0f ? v : 0.0f; // v - v is 0 exactly when v is finite
@@ -45,8 +40,10 @@ std::vector<float> columnMajor(const std::vector<float>& m, int rows, int column
 
 } // namespace
 
-PortableNetwork::PortableNetwork(const ModelSpec& spec)
+PortableNetwork::PortableNetwork(const ModelSpec& spec, const kernels::KernelSet& kernel)
 {
+    activations = kernel.activations;
+    activationWidth = kernel.cellWidth;
     skip = spec.skip;
     inputGain = spec.inputGain;
     outputGain = spec.outputGain;
@@ -99,11 +96,22 @@ PortableNetwork::PortableNetwork(const ModelSpec& spec)
         widest = std::max(widest, static_cast<size_t>(d.outputs));
         dense.push_back(std::move(d));
     }
+    const auto width = static_cast<size_t>(activationWidth);
+    const size_t padded = (std::max(mostRows, widest) + width - 1) / width * width;
     inputs.assign(static_cast<size_t>(numInputs), 0.0f);
-    inputGates.assign(mostRows, 0.0f);
-    hiddenGates.assign(mostRows, 0.0f);
-    denseA.assign(widest, 0.0f);
-    denseB.assign(widest, 0.0f);
+    inputGates.assign(padded, 0.0f);
+    hiddenGates.assign(padded, 0.0f);
+    denseA.assign(padded, 0.0f);
+    denseB.assign(padded, 0.0f);
+    preActivation.assign(padded, 0.0f);
+    sigmoids.assign(padded, 0.0f);
+    tanhs.assign(padded, 0.0f);
+}
+
+void PortableNetwork::activate(const float* x, int n) noexcept
+{
+    const int padded = (n + activationWidth - 1) / activationWidth * activationWidth;
+    activations(x, sigmoids.data(), tanhs.data(), padded);
 }
 
 void PortableNetwork::writeInitialState(float* state) const noexcept
@@ -137,29 +145,37 @@ void PortableNetwork::process(const float* in, int inputStride, int fedInputs, c
             float* h = s;
             std::copy(layer.inputBias.begin(), layer.inputBias.end(), gi);
             addColumns(gi, layer.inputWeights.data(), x, width, layer.rows);
+            float* const sig = sigmoids.data();
+            float* const th = tanhs.data();
+            float* const pre = preActivation.data();
             if (layer.type == CellType::lstm)
             {
                 float* c = s + H;
                 addColumns(gi, layer.hiddenWeights.data(), h, H, layer.rows);
+                activate(gi, 4 * H); // i f o need the sigmoids, g the tanh
                 for (int u = 0; u < H; ++u)
-                {
-                    const float cNew = sigmoid(gi[H + u]) * c[u] + sigmoid(gi[u]) * std::tanh(gi[2 * H + u]);
-                    c[u] = cNew;
-                    h[u] = sigmoid(gi[3 * H + u]) * std::tanh(cNew);
-                }
+                    pre[u] = c[u] = sig[H + u] * c[u] + sig[u] * th[2 * H + u];
+                for (int u = 0; u < H; ++u)
+                    gh[u] = sig[3 * H + u]; // o, kept while tanh(c) overwrites the activations
+                activate(pre, H);
+                for (int u = 0; u < H; ++u)
+                    h[u] = gh[u] * th[u];
                 s += 2 * H;
             }
             else
             {
                 std::copy(layer.hiddenBias.begin(), layer.hiddenBias.end(), gh);
                 addColumns(gh, layer.hiddenWeights.data(), h, H, layer.rows);
+                for (int k = 0; k < 2 * H; ++k)
+                    pre[k] = gi[k] + gh[k];
+                activate(pre, 2 * H); // r, z
                 for (int u = 0; u < H; ++u)
-                {
-                    const float r = sigmoid(gi[u] + gh[u]);
-                    const float z = sigmoid(gi[H + u] + gh[H + u]);
-                    const float n = std::tanh(gi[2 * H + u] + r * gh[2 * H + u]);
-                    h[u] = (1.0f - z) * n + z * h[u];
-                }
+                    pre[u] = gi[2 * H + u] + sig[u] * gh[2 * H + u];
+                for (int u = 0; u < H; ++u)
+                    gh[u] = sig[H + u]; // z, kept while tanh(n) overwrites the activations
+                activate(pre, H);
+                for (int u = 0; u < H; ++u)
+                    h[u] = (1.0f - gh[u]) * th[u] + gh[u] * h[u];
                 s += H;
             }
             x = h;
@@ -175,16 +191,16 @@ void PortableNetwork::process(const float* in, int inputStride, int fedInputs, c
             switch (d.activation)
             {
                 case Activation::tanh:
-                    for (int k = 0; k < d.outputs; ++k)
-                        dOut[k] = std::tanh(dOut[k]);
+                    activate(dOut, d.outputs);
+                    std::copy(tanhs.data(), tanhs.data() + d.outputs, dOut);
                     break;
                 case Activation::relu:
                     for (int k = 0; k < d.outputs; ++k)
                         dOut[k] = std::max(dOut[k], 0.0f);
                     break;
                 case Activation::sigmoid:
-                    for (int k = 0; k < d.outputs; ++k)
-                        dOut[k] = sigmoid(dOut[k]);
+                    activate(dOut, d.outputs);
+                    std::copy(sigmoids.data(), sigmoids.data() + d.outputs, dOut);
                     break;
                 case Activation::identity:
                     break;

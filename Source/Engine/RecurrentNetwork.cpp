@@ -54,7 +54,7 @@ RecurrentNetwork::RecurrentNetwork(const ModelSpec& spec, kernels::Isa isa)
     }
     else
     {
-        portable = std::make_unique<PortableNetwork>(spec);
+        portable = std::make_unique<PortableNetwork>(spec, *kernel);
         stateStride = portable->stateSize();
         initialState.assign(static_cast<size_t>(stateStride), 0.0f);
         portable->writeInitialState(initialState.data());

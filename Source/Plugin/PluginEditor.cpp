@@ -67,6 +67,13 @@ TorchAmpEditor::TorchAmpEditor(TorchAmpProcessor& p) : AudioProcessorEditor(&p),
     safeModeButton.setColour(juce::ToggleButton::textColourId, dimText);
     addAndMakeVisible(safeModeButton);
 
+    normaliseButton.setTooltip("Plays models that state their loudness (Neural Amp Modeler files) at a common "
+                               "loudness of -18 dB.");
+    normaliseButton.setColour(juce::ToggleButton::textColourId, dimText);
+    normaliseAttachment = std::make_unique<juce::AudioProcessorValueTreeState::ButtonAttachment>(
+        processor.parameters(), TorchAmpProcessor::ParameterIds::normalise.getParamID(), normaliseButton);
+    addAndMakeVisible(normaliseButton);
+
     setUpKnob(input, TorchAmpProcessor::ParameterIds::inputGain.getParamID(), "Input");
     setUpKnob(output, TorchAmpProcessor::ParameterIds::outputGain.getParamID(), "Output");
     setUpKnob(mix, TorchAmpProcessor::ParameterIds::mix.getParamID(), "Mix");
@@ -74,8 +81,8 @@ TorchAmpEditor::TorchAmpEditor(TorchAmpProcessor& p) : AudioProcessorEditor(&p),
         setUpKnob(modelKnobs[static_cast<size_t>(k)], TorchAmpProcessor::ParameterIds::knob(k).getParamID(), {});
 
     setResizable(true, true);
-    setResizeLimits(760, 380, 1600, 1000);
-    setSize(920, 470);
+    setResizeLimits(860, 380, 1600, 1000);
+    setSize(960, 470);
     refreshModelInfo();
     startTimerHz(30);
 }
@@ -205,7 +212,8 @@ void TorchAmpEditor::resized()
     engineBox.setBounds(header.removeFromRight(150));
     header.removeFromRight(8);
     safeModeButton.setBounds(header.removeFromRight(100));
-    cpu.setBounds(header.removeFromRight(250));
+    normaliseButton.setBounds(header.removeFromRight(100));
+    cpu.setBounds(header.removeFromRight(240));
     title.setBounds(header);
     modelName.setBounds(area.removeFromTop(32));
     description.setBounds(area.removeFromTop(20));

@@ -50,6 +50,8 @@ private:
     juce::TextButton loadButton { "Load model..." };
     juce::ComboBox engineBox;
     juce::ToggleButton safeModeButton { "Safe mode" };
+    juce::ToggleButton normaliseButton { "Normalise" };
+    std::unique_ptr<juce::AudioProcessorValueTreeState::ButtonAttachment> normaliseAttachment;
     std::unique_ptr<juce::FileChooser> chooser;
     LabelledKnob input, output, mix;
     std::array<LabelledKnob, TorchAmpProcessor::knobPoolSize> modelKnobs;
