@@ -54,11 +54,15 @@ rtsan:
 	RTSAN_OPTIONS="halt_on_error=true:suppressions=$(CURDIR)/Tests/rtsan.supp" ctest --preset rtsan $(CTEST_ARGS)
 
 # Hot-swap, state restore and LibTorch worker tests under ThreadSanitizer.
+TSAN_PLUGIN_TESTS := *hotSwap*:*StateRoundTrip*:*garbageOrTruncated*:*survivesWhatHostsDo*:*thirtyTwoInstances*:*48000Hz_128_2ch*:*44100Hz_333_1ch*
 tsan:
 	@scripts/install-deps.sh --rtsan
 	@cmake --preset tsan > build-tsan.configure.log 2>&1 || { cat build-tsan.configure.log; exit 1; }
 	cmake --build --preset tsan
-	TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$(CURDIR)/Tests/tsan.supp" ctest --preset tsan $(CTEST_ARGS)
+	export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$(CURDIR)/Tests/tsan.supp"; \
+	build-tsan/bin/torchamp_engine_tests --gtest_filter='EffectChain.*' && \
+	build-tsan/bin/torchamp_loader_tests --gtest_filter='LibTorchEngine.*' && \
+	build-tsan/bin/torchamp_plugin_tests --gtest_filter='$(TSAN_PLUGIN_TESTS)'
 
 # libFuzzer (with AddressSanitizer and LeakSanitizer) on the model loader and on state restore,
 # FUZZ_SECONDS each from the seed corpus in Tests/fuzz; the hostile-file tests run under ASan too.
@@ -68,6 +72,7 @@ fuzz:
 	@cmake --preset fuzz > build-fuzz.configure.log 2>&1 || { cat build-fuzz.configure.log; exit 1; }
 	cmake --build --preset fuzz
 	Tests/fuzz/run-fuzzers.sh build-fuzz $(FUZZ_SECONDS)
+	ASAN_OPTIONS=detect_leaks=1 build-fuzz/bin/torchamp_loader_tests --gtest_filter='ModelLoader.*:LibTorchEngine.*'
 
 clean:
 	rm -rf $(BUILD_DIR) build-*

@@ -167,6 +167,8 @@ void TorchAmpEditor::timerCallback()
     juce::String load = "CPU " + juce::String(100.0f * processor.cpuLoad(), 1) + "% of the block time";
     if (processor.modelStatus().engine == "libtorch")
         load << ", " << juce::String(static_cast<juce::int64>(processor.underruns())) << " late blocks";
+    if (const auto resets = processor.stateResets(); resets > 0)
+        load << ", " << juce::String(static_cast<juce::int64>(resets)) << " state resets";
     cpu.setText(load, juce::dontSendNotification);
     const float level = processor.outputPeak();
     if (std::abs(level - meterLevel) > 1e-4f)
