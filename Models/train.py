@@ -1,7 +1,7 @@
 """Train a TorchAmp LSTM on a simulated target and write the model plus a report.
 
-    /usr/bin/python3 Models/train.py diode_clipper --hidden 20 --layers 1 \\
-        --out Models/trained/diode_clipper.pt --steps 3000 --seed 1
+    /usr/bin/python3 Models/train.py diode_clipper --hidden 24 --layers 1 --steps 3500 \\
+        --seed 1 --out Resources/DefaultModel.pt --report Models/trained/DefaultModel
 
 Method after Wright, Damskägg & Välimäki, "Real-time black-box modelling with recurrent
 neural networks" (DAFx 2019): truncated backpropagation through time over short segments,

@@ -6,9 +6,10 @@
 #include <cstdlib>
 #include <new>
 
-#if TORCHAMP_RTSAN
-// RealtimeSanitizer interposes malloc itself and halts on any allocation in a real-time context,
-// which is a stricter judge than this counter; the counter is inert in that build.
+#if TORCHAMP_RTSAN || TORCHAMP_SANITIZED
+// The sanitizers interpose malloc and operator new themselves. RealtimeSanitizer halts on any
+// allocation in a real-time context, a stricter judge than this counter; under ThreadSanitizer
+// and AddressSanitizer other things are tested. The counter is inert in those builds.
 namespace torchamp::test
 {
 AllocationCounter::AllocationCounter() = default;

@@ -17,8 +17,8 @@ public:
 
     long count() const;
 
-    /// False in the RealtimeSanitizer build, where RTSan's own malloc interceptors are the judge
-    /// and this counter always reports 0.
+    /// False in the sanitizer builds, whose own malloc interceptors replace this counter's; there
+    /// it always reports 0 (in the RealtimeSanitizer build RTSan is the judge).
     static bool available();
 };
 

@@ -20,7 +20,7 @@ void escape(void* p)
 TEST(AllocationCounter, seesMallocAndNew)
 {
     if (!AllocationCounter::available())
-        GTEST_SKIP() << "RealtimeSanitizer build: RTSan checks allocations instead";
+        GTEST_SKIP() << "sanitizer build: the sanitizer's own malloc replaces the counter";
     AllocationCounter counter;
     auto* p = new int(3);
     escape(p);

@@ -188,6 +188,27 @@ INSTANTIATE_TEST_SUITE_P(ContractModels, ParityWithLibTorch,
                              return name;
                          });
 
+TEST(ModelLoader, everyBundledModelMatchesLibTorchWithin1e5)
+{
+    namespace fs = std::filesystem;
+    int models = 0;
+    for (const auto& entry : fs::directory_iterator(fs::path(PROJECT_SOURCE_DIR) / "Models" / "trained"))
+    {
+        if (entry.path().extension() != ".pt")
+            continue;
+        auto loaded = loadModelFile(entry.path().string());
+        ASSERT_TRUE(loaded) << loaded.error();
+        EXPECT_EQ(loaded->engine, "native") << entry.path();
+        const auto x = test::makeTestSignal(48000, 5);
+        auto reference = renderLibTorch(loaded->module, x, loaded->spec.knobDefaults, 4096);
+        ASSERT_TRUE(reference) << reference.error();
+        EXPECT_LE(test::maxAbsDifference(renderNative(loaded->spec, x, loaded->spec.knobDefaults, 128), *reference), 1e-5)
+            << entry.path();
+        ++models;
+    }
+    EXPECT_GE(models, 2);
+}
+
 TEST(ModelLoader, embeddedDefaultModelLoadsAndMatchesLibTorch)
 {
     auto loaded = loadModelFile(TORCHAMP_DEFAULT_MODEL_PATH);

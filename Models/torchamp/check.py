@@ -56,7 +56,8 @@ class ModelInfo:
             f"author:       {self.author or '-'}",
             f"architecture: {self.architecture} + Linear({self.hidden}, 1), "
             f"{self.parameter_count} parameters",
-            f"input size:   {self.input_size} (audio + {len(self.knobs)} knobs)",
+            f"input size:   {self.input_size} (audio + {len(self.knobs)} "
+            f"knob{'' if len(self.knobs) == 1 else 's'})",
             f"knobs:        {knobs or 'none'}",
             f"sample rate:  {self.sample_rate} Hz",
             f"skip:         {'yes (output = network + input)' if self.skip else 'no'}",

@@ -50,6 +50,10 @@ def export(model: ModelLike, path, **metadata) -> Path:
     os.close(fd)
     try:
         torch.jit.save(scripted, tmp)
+        # mkstemp makes the file private; a model is meant to be shared, so use the usual mode.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
