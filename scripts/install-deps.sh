@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages TorchAmp builds and tests with, only those that are missing.
 # Idempotent: a second run installs nothing and takes about a second.
-# usage: scripts/install-deps.sh [--rtsan]   (--rtsan adds clang-22 and its runtime)
+# usage: scripts/install-deps.sh [--rtsan]   (--rtsan adds clang-22, its sanitizer runtimes and llvm-symbolizer)
 set -euo pipefail
 
 packages=(
@@ -15,7 +15,7 @@ packages=(
     lv2-dev lilv-utils sox xvfb xauth
 )
 if [[ "${1:-}" == "--rtsan" ]]; then
-    packages+=(clang-22 libclang-rt-22-dev)
+    packages+=(clang-22 libclang-rt-22-dev llvm)
 fi
 
 missing=()

@@ -241,11 +241,32 @@ void TorchAmpProcessor::getStateInformation(juce::MemoryBlock& destData)
     copyXmlToBinary(root, destData);
 }
 
+std::unique_ptr<juce::XmlElement> TorchAmpProcessor::parseStateXml(const void* data, int sizeInBytes)
+{
+    // What copyXmlToBinary() wrote: a magic number, the text's size, the text. JUCE's own reader
+    // (getXmlFromBinary) trusts that text to be valid UTF-8 and reads past the end of a damaged
+    // one (found by the state fuzzer), so everything is checked here first.
+    constexpr juce::uint32 magic = 0x21324356;
+    if (data == nullptr || sizeInBytes < 9)
+        return nullptr;
+    const auto* bytes = static_cast<const char*>(data);
+    if (juce::ByteOrder::littleEndianInt(bytes) != magic)
+        return nullptr;
+    const auto declared = static_cast<int>(juce::ByteOrder::littleEndianInt(bytes + 4));
+    if (declared <= 0 || declared > sizeInBytes - 8)
+        return nullptr;
+    const char* text = bytes + 8;
+    const auto length = static_cast<int>(std::find(text, text + declared, '\0') - text);
+    if (!juce::CharPointer_UTF8::isValidString(text, length))
+        return nullptr;
+    return juce::parseXML(juce::String(juce::CharPointer_UTF8(text), juce::CharPointer_UTF8(text + length)));
+}
+
 void TorchAmpProcessor::setStateInformation(const void* data, int sizeInBytes)
 {
     if (data == nullptr || sizeInBytes <= 0)
         return;
-    const auto root = getXmlFromBinary(data, sizeInBytes);
+    const auto root = parseStateXml(data, sizeInBytes);
     if (root == nullptr || !root->hasTagName("TorchAmpState"))
         return; // not ours, or damaged: keep what plays now
 

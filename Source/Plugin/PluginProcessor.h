@@ -117,6 +117,8 @@ public:
 
 private:
     static juce::AudioProcessorValueTreeState::ParameterLayout createParameterLayout();
+    /// The state's XML, or null for anything that is not an intact TorchAmp state.
+    static std::unique_ptr<juce::XmlElement> parseStateXml(const void* data, int sizeInBytes);
     void handleAsyncUpdate() override;
     void applyModelToParameters(const ModelSpec& spec, bool resetKnobsToDefaults);
     void run(juce::AudioBuffer<float>& buffer, bool bypassed) noexcept TORCHAMP_NONBLOCKING;
