@@ -13,6 +13,30 @@
 namespace torchamp
 {
 
+/** Samples shared between the audio thread and the worker. Relaxed atomics cost nothing more than
+    plain floats on x86 and ARM, and make a worker that falls far behind read stale samples (which it
+    then discards) instead of racing with the audio thread. */
+class SampleRing
+{
+public:
+    explicit SampleRing(size_t n = 0) : samples(n ? new std::atomic<float>[n] : nullptr), count(n)
+    {
+        for (size_t i = 0; i < n; ++i)
+            samples[i].store(0.0f, std::memory_order_relaxed);
+    }
+    float load(size_t i) const noexcept { return samples[i].load(std::memory_order_relaxed); }
+    void store(size_t i, float v) noexcept { samples[i].store(v, std::memory_order_relaxed); }
+    void clear() noexcept
+    {
+        for (size_t i = 0; i < count; ++i)
+            store(i, 0.0f);
+    }
+
+private:
+    std::unique_ptr<std::atomic<float>[]> samples;
+    size_t count;
+};
+
 struct LibTorchEngine::Impl
 {
     std::shared_ptr<const TorchModule> module;
@@ -22,7 +46,7 @@ struct LibTorchEngine::Impl
     int block = 1;    // inference block, model-rate samples; the latency is two of them
     int capacity = 1; // ring size per channel
 
-    std::vector<std::vector<float>> inRing, outRing; // [channel][capacity], indexed by absolute position
+    std::vector<SampleRing> inRing, outRing;         // [channel][capacity], indexed by absolute position
     std::atomic<std::uint64_t> written { 0 };        // input samples the audio thread has written
     std::atomic<std::uint64_t> computed { 0 };       // worker: end of its last finished block
     // Which block each of the ring's block slots holds a finished result for: a block the worker
@@ -85,8 +109,13 @@ void LibTorchEngine::prepare(int numChannels, int maxBlockSize)
     m.block = std::max(1, maxBlockSize);
     // Room for the latency, a host block, the block in flight, and a worker that lags behind.
     m.capacity = 8 * m.block;
-    m.inRing.assign(static_cast<size_t>(m.channels), std::vector<float>(static_cast<size_t>(m.capacity), 0.0f));
-    m.outRing = m.inRing;
+    m.inRing.clear();
+    m.outRing.clear();
+    for (int ch = 0; ch < m.channels; ++ch)
+    {
+        m.inRing.emplace_back(static_cast<size_t>(m.capacity));
+        m.outRing.emplace_back(static_cast<size_t>(m.capacity));
+    }
     m.slotBlock = std::vector<std::atomic<std::uint64_t>>(static_cast<size_t>(m.capacity / m.block));
     for (auto& slot : m.slotBlock)
         slot = ~std::uint64_t { 0 };
@@ -116,7 +145,7 @@ void LibTorchEngine::prepare(int numChannels, int maxBlockSize)
         m.runBlock(0);
     m.zeroState();
     for (auto& ring : m.outRing)
-        std::fill(ring.begin(), ring.end(), 0.0f);
+        ring.clear();
 
     m.worker = std::thread([this] { impl->workerLoop(); });
 }
@@ -130,13 +159,18 @@ void LibTorchEngine::Impl::runBlock(std::uint64_t start)
         const auto& ring = inRing[static_cast<size_t>(ch)];
         for (int t = 0; t < block; ++t)
         {
-            const float v = ring[static_cast<size_t>((start + static_cast<std::uint64_t>(t)) % static_cast<std::uint64_t>(capacity))];
+            const float v = ring.load(static_cast<size_t>((start + static_cast<std::uint64_t>(t)) % static_cast<std::uint64_t>(capacity)));
             const size_t base = (static_cast<size_t>(ch) * static_cast<size_t>(block) + static_cast<size_t>(t)) * static_cast<size_t>(inputs);
             xBuffer[base] = v;
             for (int k = 1; k < inputs; ++k)
                 xBuffer[base + static_cast<size_t>(k)] = knobs[k - 1].load(std::memory_order_relaxed);
         }
     }
+
+    // Had the audio thread already overwritten part of this block (the worker fell far behind),
+    // its result would be garbage: leave the block uncomputed, so the dry signal plays for it.
+    if (written.load(std::memory_order_acquire) > start + static_cast<std::uint64_t>(capacity))
+        return;
 
     if (const int delay = artificialDelayMicros.load(std::memory_order_relaxed); delay > 0)
         std::this_thread::sleep_for(std::chrono::microseconds(delay));
@@ -177,8 +211,8 @@ void LibTorchEngine::Impl::runBlock(std::uint64_t start)
         {
             const float v = yp[static_cast<size_t>(ch) * static_cast<size_t>(block) + static_cast<size_t>(t)];
             finite = finite && std::isfinite(v);
-            ring[static_cast<size_t>((start + static_cast<std::uint64_t>(t)) % static_cast<std::uint64_t>(capacity))] =
-                std::isfinite(v) ? v : 0.0f;
+            ring.store(static_cast<size_t>((start + static_cast<std::uint64_t>(t)) % static_cast<std::uint64_t>(capacity)),
+                       std::isfinite(v) ? v : 0.0f);
         }
     }
     if (!finite)
@@ -247,7 +281,7 @@ void LibTorchEngine::process(const float* const* in, float* const* out, int numC
     {
         auto& ring = m.inRing[static_cast<size_t>(ch)];
         for (int i = 0; i < n; ++i)
-            ring[static_cast<size_t>((w + static_cast<std::uint64_t>(i)) % cap)] = std::isfinite(in[ch][i]) ? in[ch][i] : 0.0f;
+            ring.store(static_cast<size_t>((w + static_cast<std::uint64_t>(i)) % cap), std::isfinite(in[ch][i]) ? in[ch][i] : 0.0f);
     }
     m.written.store(w + static_cast<std::uint64_t>(n), std::memory_order_release);
 
@@ -268,10 +302,10 @@ void LibTorchEngine::process(const float* const* in, float* const* out, int numC
             const std::uint64_t p = position - latency;
             const std::uint64_t blockIndex = p / blockSize;
             if (m.slotBlock[static_cast<size_t>(blockIndex % slots)].load(std::memory_order_acquire) == blockIndex)
-                out[ch][i] = result[static_cast<size_t>(p % cap)];
+                out[ch][i] = result.load(static_cast<size_t>(p % cap));
             else
             {
-                out[ch][i] = dry[static_cast<size_t>(p % cap)]; // the input, in time: never silence, never a wait
+                out[ch][i] = dry.load(static_cast<size_t>(p % cap)); // the input, in time: never silence, never a wait
                 late = true;
             }
         }
