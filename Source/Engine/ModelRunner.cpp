@@ -24,11 +24,8 @@ int ModelRunner::alignedModelBlock(int modelBlock, int modelRate, double hostRat
 int ModelRunner::maxModelBlock(const ModelSpec& spec, const HostConfig& config)
 {
     const auto hostRate = static_cast<int>(std::lround(config.sampleRate));
-    if (hostRate == spec.sampleRate)
-        return std::max(1, config.maxBlockSize);
-    Resampler probe;
-    probe.prepare(hostRate, spec.sampleRate, std::max(1, config.maxBlockSize), hostRate);
-    return probe.maxOutputFor(std::max(1, config.maxBlockSize));
+    const int hostBlock = std::max(1, config.maxBlockSize);
+    return hostRate == spec.sampleRate ? hostBlock : Resampler::maxOutputFor(hostRate, spec.sampleRate, hostBlock);
 }
 
 ModelRunner::ModelRunner(const ModelSpec& spec, const HostConfig& config, EngineFactory makeEngine)
@@ -41,18 +38,17 @@ ModelRunner::ModelRunner(const ModelSpec& spec, const HostConfig& config, Engine
     const auto hostRate = static_cast<int>(std::lround(hostConfig.sampleRate));
     resampling = hostRate != spec.sampleRate;
     channels.resize(static_cast<size_t>(hostConfig.numChannels));
-    int modelBlock = hostConfig.maxBlockSize;
+    const int modelBlock = maxModelBlock(spec, hostConfig);
     if (resampling)
     {
-        for (auto& ch : channels)
-        {
-            ch.toModel.prepare(hostRate, spec.sampleRate, hostConfig.maxBlockSize, hostRate);
-            modelBlock = ch.toModel.maxOutputFor(hostConfig.maxBlockSize);
-            ch.toHost.prepare(spec.sampleRate, hostRate, modelBlock, hostRate);
-            ch.fifo.assign(static_cast<size_t>(ch.toHost.maxOutputFor(modelBlock) + hostConfig.maxBlockSize
-                                               + fifoPrefill),
-                           0.0f);
-        }
+        // Every channel gets the same filters: designed once, copied.
+        auto& first = channels.front();
+        first.toModel.prepare(hostRate, spec.sampleRate, hostConfig.maxBlockSize, hostRate);
+        first.toHost.prepare(spec.sampleRate, hostRate, modelBlock, hostRate);
+        first.fifo.assign(static_cast<size_t>(first.toHost.maxOutputFor(modelBlock) + hostConfig.maxBlockSize
+                                              + fifoPrefill),
+                          0.0f);
+        std::fill(channels.begin() + 1, channels.end(), first);
         const auto& ch = channels.front();
         latency = static_cast<int>(std::lround((ch.toModel.delaySeconds() + ch.toHost.delaySeconds()) * hostRate))
                   + fifoPrefill;

@@ -96,8 +96,10 @@ void Resampler::reset() noexcept
     nextInput = 0;
 }
 
-int Resampler::maxOutputFor(int numInput) const noexcept
+int Resampler::maxOutputFor(int inRate, int outRate, int numInput) noexcept
 {
+    const int g = std::gcd(inRate, outRate);
+    const long long up = outRate / g, down = inRate / g;
     return static_cast<int>((static_cast<long long>(numInput) * up + down - 1) / down) + 1;
 }
 

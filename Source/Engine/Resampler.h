@@ -28,7 +28,11 @@ public:
     void reset() noexcept TORCHAMP_NONBLOCKING;
 
     /// Most output samples process() can produce for numInput input samples.
-    int maxOutputFor(int numInput) const noexcept;
+    int maxOutputFor(int numInput) const noexcept { return maxOutputFor(down, up, numInput); }
+
+    /// Most output samples a resampler from inRate to outRate produces for numInput input samples
+    /// (needs no filter: for sizing buffers before one is designed).
+    static int maxOutputFor(int inRate, int outRate, int numInput) noexcept;
 
     /// Consumes numInput samples and writes every output sample that has become computable
     /// (at most maxOutputFor(numInput)); returns how many. Audio thread.
