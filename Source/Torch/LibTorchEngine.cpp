@@ -180,20 +180,12 @@ void LibTorchEngine::Impl::runBlock(std::uint64_t start)
     torch::Tensor y;
     if (contract)
     {
-        auto result = scripted.forward({ x, h, c });
-        const auto& elements = result.toTupleRef().elements();
-        y = elements.at(0).toTensor();
-        if (elements.size() == 3)
-        {
-            h.copy_(elements[1].toTensor());
-            c.copy_(elements[2].toTensor());
-        }
-        else
-        {
-            const auto& state = elements.at(1).toTupleRef().elements();
-            h.copy_(state.at(0).toTensor());
-            c.copy_(state.at(1).toTensor());
-        }
+        const auto output = unpackContractOutput(scripted.forward({ x, h, c }));
+        if (!output)
+            throw std::runtime_error(torchSide.displayName + ": forward() did not return (y, h, c)");
+        y = output->y;
+        h.copy_(output->h);
+        c.copy_(output->c);
     }
     else
         y = scripted.forward({ x }).toTensor();

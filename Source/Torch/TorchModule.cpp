@@ -533,24 +533,12 @@ std::string TorchStream::process(const float* in, float* out, int n, const std::
         auto result = const_cast<torch::jit::Module&>(m.module).forward({ x, impl->h, impl->c });
         if (!result.isTuple())
             return m.displayName + ": forward() did not return a tuple (y, h, c)";
-        const auto& elements = result.toTupleRef().elements();
-        torch::Tensor y;
-        if (elements.size() == 3)
-        {
-            y = elements[0].toTensor();
-            impl->h = elements[1].toTensor();
-            impl->c = elements[2].toTensor();
-        }
-        else if (elements.size() == 2 && elements[1].isTuple())
-        {
-            y = elements[0].toTensor();
-            const auto& state = elements[1].toTupleRef().elements();
-            impl->h = state.at(0).toTensor();
-            impl->c = state.at(1).toTensor();
-        }
-        else
+        auto output = unpackContractOutput(result);
+        if (!output)
             return describeForwardMismatch(m.displayName);
-        y = y.to(torch::kFloat32).contiguous().reshape({ -1 });
+        impl->h = output->h;
+        impl->c = output->c;
+        const auto y = output->y.to(torch::kFloat32).contiguous().reshape({ -1 });
         if (y.numel() != n)
             return m.displayName + ": forward() returned " + std::to_string(y.numel()) + " samples for "
                    + std::to_string(n);
