@@ -50,7 +50,15 @@ def main():
         hosted = os.path.join(work, f"{mode}-{rate}.wav")
         figures = json.loads(subprocess.run([render_bin, "--warm-up", "--in", source, "--out", reference], check=True,
                                             capture_output=True, text=True).stdout)
-        subprocess.run(["bash", host_render, mode, bundle, source, hosted], check=True)
+        # Ardour 7.3 running the VST3 headless dies now and then while it sets up the export
+        # (SIGSEGV or "free(): invalid size", about 1 run in 6 here; cause not found yet). A host
+        # that died is run again, at most twice, and said so; the comparison below is never retried.
+        for attempt in range(3):
+            if subprocess.run(["bash", host_render, mode, bundle, source, hosted]).returncode == 0:
+                break
+            print(f"HOST FAILED {mode} {rate} Hz, attempt {attempt + 1} of 3")
+        else:
+            raise SystemExit(f"FAIL {mode} {rate} Hz: the host failed three times")
         want, got = read(reference), read(hosted)
         if want.shape[1] == 1 and got.shape[1] == 2:
             want = np.repeat(want, 2, axis=1)
