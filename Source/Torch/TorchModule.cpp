@@ -1,4 +1,5 @@
 #include "TorchModule.h"
+#include "ArchiveCheck.h"
 #include "TorchModuleImpl.h"
 
 #include <ATen/Parallel.h>
@@ -176,6 +177,16 @@ Result<std::unique_ptr<TorchModule>> TorchModule::load(const std::vector<char>& 
     impl->displayName = displayName;
     if (bytes.empty())
         return Result<std::unique_ptr<TorchModule>>::failure(explainLoadFailure(displayName, 0, {}));
+    // LibTorch believes the sizes a file declares; what it would over-allocate on never reaches it.
+    if (const auto archive = ArchiveCheck::run(bytes.data(), bytes.size()); !archive)
+    {
+        using V = ArchiveCheck::Verdict;
+        return Result<std::unique_ptr<TorchModule>>::failure(
+            archive.verdict == V::notAZip ? explainLoadFailure(displayName, bytes.size(), "not a ZIP archive")
+            : archive.verdict == V::tooLarge
+                ? displayName + ": the file is " + archive.reason
+                : displayName + ": a damaged TorchScript archive, refused before LibTorch reads it (" + archive.reason + ")");
+    }
     try
     {
         std::istringstream stream(std::string(bytes.data(), bytes.size()));
