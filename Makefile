@@ -32,10 +32,14 @@ run: build
 test: build
 	ctest --preset release $(CTEST_ARGS)
 
-# A short benchmark of the engines (the full matrix: build/bin/torchamp-bench with no --quick).
+# A short benchmark of the engines (the full matrix: build/bin/torchamp-bench with no --quick), then
+# the whole plugin against its bare engine.
 bench: build
 	$(BUILD_DIR)/bin/torchamp-bench --quick --json $(BUILD_DIR)/bench.json | tee $(BUILD_DIR)/bench.txt
 	/usr/bin/python3 scripts/plot_bench.py $(BUILD_DIR)/bench.json $(BUILD_DIR)/bench.png
+	$(BUILD_DIR)/bin/torchamp-plugin-bench --model $(BUILD_DIR)/test-models/lstm1x40.pt \
+	    --model-2x $(BUILD_DIR)/test-models/lstm1x40_96k.pt --seconds 5 --json $(BUILD_DIR)/plugin-bench.json \
+	    | tee $(BUILD_DIR)/plugin-bench.txt
 
 # One hour of varied audio with automation and a model swap every minute, then an hour of
 # silence, through the real processor; writes build/soak/soak-report.md. SOAK_MINUTES=5 for a short one.

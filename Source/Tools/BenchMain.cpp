@@ -12,6 +12,7 @@
 //
 // The machine is shared: compare figures from one run, read medians, and see "load" in the JSON.
 
+#include "MachinePeak.h"
 #include "ModelLoader.h"
 #include "RecurrentNetwork.h"
 #include "TorchModule.h"
@@ -428,6 +429,17 @@ int main(int argc, char** argv)
     if (seed.size() == 2)
         std::printf("native vs libtorch output: max |difference| %.2g\n", seed[1].maxAbsDiff);
 
+    // The floor: the mat-vec's multiply-adds at the best rate this CPU sustains, measured.
+    const auto peak = bench::measureMachinePeak();
+    std::printf("\nMachine: %.2f GHz busy clock; fp32 multiply-adds per cycle: %.1f with 512-bit FMA, %.1f with "
+                "256-bit\n", peak.ghz, peak.fmaLanesAvx512, peak.fmaLanesAvx2);
+    std::printf("%-6s %22s %24s %10s\n", "hidden", "mat-vec floor ns/sample", "native mono ns/sample", "x floor");
+    for (int hidden : hiddens)
+        for (const auto& r : records)
+            if (r.engine == "native" && r.layers == 1 && r.hidden == hidden && r.channels == 1 && r.block == 128)
+                std::printf("%-6d %22.1f %24.1f %10.2f\n", hidden, peak.matVecFloorNs(hidden), r.nsPerSample(),
+                            r.nsPerSample() / peak.matVecFloorNs(hidden));
+
     const std::string loadAfter = readFirstLine("/proc/loadavg");
     std::printf("\nCPU: %s; dispatched kernel: %s; load average before/after: %s / %s\n",
                 readFirstLine("/proc/cpuinfo", "model name").c_str(), kernels::isaName(kernels::bestIsa()),
@@ -437,7 +449,9 @@ int main(int argc, char** argv)
     json << "{\n  \"machine\": {\"cpu\": \"" << readFirstLine("/proc/cpuinfo", "model name") << "\", \"cores\": "
          << sysconf(_SC_NPROCESSORS_ONLN) << ", \"dispatched\": \"" << kernels::isaName(kernels::bestIsa())
          << "\", \"load_before\": \"" << loadBefore << "\", \"load_after\": \"" << loadAfter << "\", \"libtorch\": \""
-         << TorchModule::libTorchVersion() << "\"},\n  \"mode\": \"" << (quick ? "quick" : "full")
+         << TorchModule::libTorchVersion() << "\", \"busy_ghz\": " << peak.ghz << ", \"fma_lanes_per_cycle_avx512\": "
+         << peak.fmaLanesAvx512 << ", \"fma_lanes_per_cycle_avx2\": " << peak.fmaLanesAvx2
+         << "},\n  \"mode\": \"" << (quick ? "quick" : "full")
          << "\",\n  \"sample_rate\": " << benchRate << ",\n  \"results\": [\n";
     for (size_t i = 0; i < records.size(); ++i)
     {

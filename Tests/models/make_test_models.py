@@ -159,10 +159,11 @@ def main(out_dir):
         ("lstm1x40.pt", 40, 1, (), False),
         ("lstm1x64.pt", 64, 1, (), False),
         ("lstm3x20_44k.pt", 20, 3, ("level",), False),
+        ("lstm1x40_96k.pt", 40, 1, (), False),  # for the benchmark of the plugin with 2x resampling
     ]
     for seed, (name, hidden, layers, knobs, skip) in enumerate(shapes):
         torch.manual_seed(100 + seed)
-        rate = 44100 if "44k" in name else 48000
+        rate = 44100 if "44k" in name else 96000 if "96k" in name else 48000
         save(scaled(ContractLstm(hidden, layers, knobs, skip, rate, name[:-3]), 2.0), p(name))
 
     torch.manual_seed(7)
