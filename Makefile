@@ -69,7 +69,8 @@ tsan:
 	build-tsan/bin/torchamp_plugin_tests --gtest_filter='$(TSAN_PLUGIN_TESTS)'
 
 # libFuzzer (with AddressSanitizer and LeakSanitizer) on the model loader and on state restore,
-# FUZZ_SECONDS each from the seed corpus in Tests/fuzz; the hostile-file tests run under ASan too.
+# FUZZ_SECONDS each from the seed corpus in Tests/fuzz; the hostile-file tests run under ASan too
+# (with the symbolizer: LeakSanitizer matches its suppressions by function name).
 FUZZ_SECONDS ?= 60
 FUZZ_RUNS ?=
 fuzz:
@@ -77,7 +78,8 @@ fuzz:
 	@cmake --preset fuzz > build-fuzz.configure.log 2>&1 || { cat build-fuzz.configure.log; exit 1; }
 	cmake --build --preset fuzz
 	Tests/fuzz/run-fuzzers.sh build-fuzz $(FUZZ_SECONDS) $(FUZZ_RUNS)
-	ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0 LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/lsan.supp build-fuzz/bin/torchamp_loader_tests --gtest_filter='ModelLoader.*:LibTorchEngine.*'
+	ASAN_SYMBOLIZER_PATH=$$(command -v llvm-symbolizer-22 || command -v llvm-symbolizer) \
+	ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0 LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/lsan.supp build-fuzz/bin/torchamp_loader_tests --gtest_filter='ArchiveCheck.*:ModelLoader.*:LibTorchEngine.*'
 
 clean:
 	rm -rf $(BUILD_DIR) build-*

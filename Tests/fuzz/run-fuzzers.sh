@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs both libFuzzer targets of a fuzz build for SECONDS each, from the seed corpus in
-# Tests/fuzz/corpus, and prints the executions. A crash leaves its input in BUILD/fuzz-crashes:
+# Runs the libFuzzer targets of a fuzz build (archive check, model loader, state restore) for
+# SECONDS each, from the seed corpus in Tests/fuzz/corpus, and prints the executions. A crash leaves its input in BUILD/fuzz-crashes:
 # add it to Tests/fuzz/regressions and it becomes a test (Tests/CMakeLists.txt runs every file there).
 # usage: Tests/fuzz/run-fuzzers.sh BUILD_DIR SECONDS [RUNS]
 # With RUNS, each target stops after that many inputs (or SECONDS) from a fixed seed, so a run is
@@ -16,11 +16,13 @@ export LSAN_OPTIONS="suppressions=$here/../lsan.supp:print_suppressions=0"
 # LibTorch has no frame pointers: the slower unwinder gives the full stacks the suppressions match.
 export ASAN_OPTIONS="$ASAN_OPTIONS:fast_unwind_on_malloc=0"
 export ASAN_SYMBOLIZER_PATH=${ASAN_SYMBOLIZER_PATH:-$(command -v llvm-symbolizer-22 || command -v llvm-symbolizer || true)}
-for target in loader state; do
+for target in archive loader state; do
     work="$build/fuzz-work/$target"
-    rm -rf "$work" && mkdir -p "$work" && cp "$here/corpus/$target/"* "$work/"
+    corpus=$target
+    [ "$target" = archive ] && corpus=loader # the same files: TorchScript archives
+    rm -rf "$work" && mkdir -p "$work" && cp "$here/corpus/$corpus/"* "$work/"
     echo "== fuzzing $target for $seconds s"
-    "$build/bin/torchamp_fuzz_$target" "${limits[@]}" -rss_limit_mb=6000 -timeout=60 \
+    "$build/bin/torchamp_fuzz_$target" "${limits[@]}" -rss_limit_mb=6000 -timeout=60 -report_slow_units=60 \
         -max_len=262144 -artifact_prefix="$build/fuzz-crashes/$target-" -print_final_stats=1 "$work" \
         2>&1 | tee "$build/fuzz-$target.log" | grep -E "^(#[0-9]+ +(DONE|INITED)|stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY)" || true
     if grep -qE "==[0-9]+==ERROR|^SUMMARY: |deadly signal|Test unit written" "$build/fuzz-$target.log" \
@@ -28,4 +30,4 @@ for target in loader state; do
         echo "fuzzer $target found a problem (input in $build/fuzz-crashes):"; tail -60 "$build/fuzz-$target.log"; exit 1
     fi
 done
-echo "fuzz: both targets ran without a crash, a leak or a hang"
+echo "fuzz: every target ran without a crash, a leak or a hang"
