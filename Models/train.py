@@ -98,8 +98,22 @@ def run(model, x: torch.Tensor, block: int = 48000) -> torch.Tensor:
     return torch.cat(outputs, dim=1)[:, :, 0]
 
 
+KNOB_SAMPLING = ("uniform", "arcsine")
+
+
+def draw_knobs(rng: np.random.Generator, rows: int, count: int, sampling: str) -> np.ndarray:
+    """One knob setting per training segment. "arcsine" (Beta(1/2, 1/2)) puts more segments near
+    the ends of each knob's range, where a uniform draw leaves the corners of a two-knob model (and
+    a compressor's hardest setting) with few examples; the model is scored at those ends."""
+    if sampling == "uniform":
+        return rng.uniform(0.0, 1.0, (rows, count))
+    if sampling == "arcsine":
+        return rng.beta(0.5, 0.5, (rows, count))
+    raise ValueError(f"knob sampling {sampling!r}: expected one of {', '.join(KNOB_SAMPLING)}")
+
+
 def build_data(target: targets.Target, seed: int, train_seconds: float,
-               validation_seconds: float, test_seconds: float):
+               validation_seconds: float, test_seconds: float, knob_sampling: str = "uniform"):
     """Render the target on the seed's signals: random knobs per training segment, knob grid for
     validation and test."""
     audio = signals.splits(seed, train_seconds, validation_seconds, test_seconds)
@@ -108,7 +122,7 @@ def build_data(target: targets.Target, seed: int, train_seconds: float,
 
     rows = len(audio["train"]) // SEGMENT
     train_audio = audio["train"][:rows * SEGMENT].reshape(rows, SEGMENT)
-    train_knobs = rng.uniform(0.0, 1.0, (rows, knob_count))
+    train_knobs = draw_knobs(rng, rows, knob_count, knob_sampling)
     grid = knob_grid(knob_count)
 
     row_length = int(VALIDATION_ROW_SECONDS * signals.SAMPLE_RATE)
@@ -132,7 +146,7 @@ def train(target_name: str, hidden: int, layers: int, out: Path, report: Path, s
           seed: int, minutes: float = 20.0, batch: int = 64, learning_rate: float = 5e-3,
           validate_every: int = 320, patience: int = 5, train_seconds: float = 240.0,
           validation_seconds: float = 30.0, test_seconds: float = 30.0, quiet: bool = False,
-          input_gain: float = 30.0):
+          input_gain: float = 30.0, knob_sampling: str = "uniform"):
     """Train for `steps` updates, export to `out`, write the report into `report`; return it.
 
     The result depends only on the arguments (single-threaded, seeded), unless the `minutes`
@@ -142,7 +156,7 @@ def train(target_name: str, hidden: int, layers: int, out: Path, report: Path, s
     torch.manual_seed(seed)
     started = time.time()
     target = targets.get(target_name)
-    data = build_data(target, seed, train_seconds, validation_seconds, test_seconds)
+    data = build_data(target, seed, train_seconds, validation_seconds, test_seconds, knob_sampling)
     render_seconds = time.time() - started
 
     model = TorchAmpLSTM(hidden=hidden, layers=layers, knobs=target.knobs,
@@ -241,7 +255,7 @@ def train(target_name: str, hidden: int, layers: int, out: Path, report: Path, s
         "file": str(out), "file_kb": round(out.stat().st_size / 1024, 1),
         "steps": step, "step_budget": steps, "epochs": epoch,
         "stopped_by": "time limit" if timed_out else ("early stopping" if stale >= patience else "step budget"),
-        "learning_rate": learning_rate, "batch": batch, "input_gain": input_gain,
+        "learning_rate": learning_rate, "batch": batch, "input_gain": input_gain, "knob_sampling": knob_sampling,
         "training_minutes": round(train_seconds_used / 60, 2),
         "render_seconds": round(render_seconds, 1), "best_validation_esr_pre_emphasised_mean": best[0],
         "training_loss_first_steps": float(np.mean(history["loss"][:20])),
@@ -362,12 +376,15 @@ def main():
     parser.add_argument("--train-seconds", type=float, default=240.0, help="length of the training signal")
     parser.add_argument("--input-gain", type=float, default=30.0,
                         help="scale of the initial audio input weights: the gates must see millivolts")
+    parser.add_argument("--knob-sampling", choices=KNOB_SAMPLING, default="uniform",
+                        help="how training segments' knob settings are drawn (arcsine: more near the ends)")
     args = parser.parse_args()
     out = args.out or HERE / "trained" / f"{args.target}.pt"
     report = args.report or out.with_suffix("")
     result = train(args.target, args.hidden, args.layers, out, report, args.steps, args.seed,
                    minutes=args.minutes, batch=args.batch, learning_rate=args.lr,
-                   train_seconds=args.train_seconds, input_gain=args.input_gain)
+                   train_seconds=args.train_seconds, input_gain=args.input_gain,
+                   knob_sampling=args.knob_sampling)
     print(f"{out}: test ESR mean {100 * result['test_esr_mean']:.3f} %, worst "
           f"{100 * result['test_esr_worst']:.3f} % in {result['training_minutes']} min; report in {report}")
 
