@@ -54,8 +54,9 @@ def main():
         # the session, or heap corruption at exit; seen about 1 run in 6 with the VST3). Valgrind
         # on the whole host run shows why, in Ardour alone: Graph::reset_thread_list reads memory
         # that close_session() freed, and the render script's hard exit runs static destructors
-        # while the Dummy backend's process thread still reads the tempo map; no error involves
-        # TorchAmp's code. A host that died is run again, at most twice, and said so; the
+        # while the Dummy backend's process thread still reads the tempo map. The only reports
+        # under TorchAmp's frames are libcpuinfo's memcpy onto itself (inside LibTorch's
+        # at::set_num_threads), which is harmless. A host that died is run again, at most twice, and said so; the
         # comparison below is never retried.
         for attempt in range(3):
             if subprocess.run(["bash", host_render, mode, bundle, source, hosted]).returncode == 0:
