@@ -43,9 +43,9 @@ __attribute__((target("avx2,fma"))) double fmaSeconds256()
     const auto t0 = Clock::now();
     for (long i = 0; i < fmaIterations; ++i)
     {
+#pragma GCC unroll 12
         for (int k = 0; k < chains; ++k)
             acc[k] = _mm256_fmadd_ps(acc[k], m, b);
-        __asm__ volatile("" : "+x"(acc[0]), "+x"(acc[5]), "+x"(acc[11]));
     }
     const double s = secondsSince(t0);
     __m256 sum = acc[0];
@@ -65,13 +65,16 @@ __attribute__((target("avx512f"))) double fmaSeconds512()
     const auto t0 = Clock::now();
     for (long i = 0; i < fmaIterations; ++i)
     {
+#pragma GCC unroll 12
         for (int k = 0; k < chains; ++k)
             acc[k] = _mm512_fmadd_ps(acc[k], m, b);
-        __asm__ volatile("" : "+v"(acc[0]), "+v"(acc[5]), "+v"(acc[11]));
     }
     const double s = secondsSince(t0);
+    __m512 sum = acc[0];
+    for (int k = 1; k < chains; ++k)
+        sum = _mm512_add_ps(sum, acc[k]); // every chain is used, so none is optimised away
     float lanes[16];
-    _mm512_storeu_ps(lanes, _mm512_add_ps(acc[0], acc[chains - 1]));
+    _mm512_storeu_ps(lanes, sum);
     volatile float sink = lanes[0] + lanes[15];
     (void) sink;
     return s;
