@@ -35,6 +35,15 @@ def main():
         label = f"native, dispatched ({bench['machine']['dispatched']})" if engine == "native" else engine
         ax.plot([p[0] for p in points], [p[1] for p in points], marker="o",
                 linewidth=2.5 if engine == "native" else 1.2, label=label)
+    # The floor: one layer's multiply-adds, 4H x (H + 1) per sample, at the FMA rate torchamp-bench
+    # measured on this CPU; no engine runs below it (before any activation).
+    machine = bench["machine"]
+    lanes = max(machine.get("fma_lanes_per_cycle_avx512", 0), machine.get("fma_lanes_per_cycle_avx2", 0))
+    if lanes > 0 and machine.get("busy_ghz", 0) > 0 and args.layers == 1:
+        hiddens = sorted({r["hidden"] for r in rows})
+        ax.plot(hiddens, [args.channels * 4 * h * (h + 1) / lanes / machine["busy_ghz"] for h in hiddens],
+                color="black", linestyle=":", linewidth=1.2,
+                label=f"floor: multiply-adds at {lanes:.0f} per cycle, {machine['busy_ghz']:.2f} GHz")
     # One sample at 48 kHz lasts 20,833 ns: above that line an engine cannot keep up.
     ax.axhline(1e9 / bench["sample_rate"], color="grey", linestyle="--", linewidth=1)
     ax.text(8, 1e9 / bench["sample_rate"] * 1.1, "real time at 48 kHz", color="grey")
