@@ -52,5 +52,23 @@ class SmokeTraining(unittest.TestCase):
             self.assertTrue(torch.equal(first[key], second[key]), key)
 
 
+class KnobSampling(unittest.TestCase):
+    def test_settings_stay_in_range_and_arcsine_favours_the_ends(self):
+        import numpy as np
+        uniform = train.draw_knobs(np.random.default_rng(3), 20000, 2, "uniform")
+        arcsine = train.draw_knobs(np.random.default_rng(3), 20000, 2, "arcsine")
+        for draw in (uniform, arcsine):
+            self.assertEqual(draw.shape, (20000, 2))
+            self.assertTrue(((draw >= 0) & (draw <= 1)).all())
+
+        def near_ends(d):
+            return float(((d < 0.1) | (d > 0.9)).mean())
+        # Beta(1/2, 1/2) puts 2 asin(sqrt(0.1)) * 2 / pi = 41 % within 0.1 of an end; uniform 20 %.
+        self.assertAlmostEqual(near_ends(uniform), 0.2, delta=0.02)
+        self.assertAlmostEqual(near_ends(arcsine), 0.41, delta=0.02)
+        with self.assertRaises(ValueError):
+            train.draw_knobs(np.random.default_rng(3), 10, 1, "gaussian")
+
+
 if __name__ == "__main__":
     unittest.main()
