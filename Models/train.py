@@ -51,39 +51,43 @@ def model_input(audio: np.ndarray, knobs: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(x)
 
 
-def pre_emphasise(y: torch.Tensor) -> torch.Tensor:
-    return y[:, 1:] - PRE_EMPHASIS * y[:, :-1]
+def pre_emphasise(y: torch.Tensor, coefficient: float = PRE_EMPHASIS) -> torch.Tensor:
+    return y[:, 1:] - coefficient * y[:, :-1]
 
 
-def esr(prediction: torch.Tensor, target: torch.Tensor, emphasis: bool = False) -> torch.Tensor:
+def esr(prediction: torch.Tensor, target: torch.Tensor, emphasis: bool = False,
+        coefficient: float = PRE_EMPHASIS) -> torch.Tensor:
     """Error-to-signal ratio: error energy over target energy, summed over every row."""
     if emphasis:
-        prediction, target = pre_emphasise(prediction), pre_emphasise(target)
+        prediction, target = pre_emphasise(prediction, coefficient), pre_emphasise(target, coefficient)
     return (target - prediction).pow(2).sum() / (target.pow(2).sum() + 1e-10)
 
 
-def row_weights(target: torch.Tensor) -> torch.Tensor:
+def row_weights(target: torch.Tensor, coefficient: float = PRE_EMPHASIS) -> torch.Tensor:
     """1 / pre-emphasised power of each whole training row, floored at -60 dB.
 
     Without it a batch's ESR is ruled by its loudest rows (high drive, hot playing) and the
     model never learns the quiet, clean settings; with it every row counts alike, as every
     knob setting does when the model is scored.
     """
-    return 1.0 / (pre_emphasise(target).pow(2).mean(dim=1, keepdim=True) + 1e-6)
+    return 1.0 / (pre_emphasise(target, coefficient).pow(2).mean(dim=1, keepdim=True) + 1e-6)
 
 
-def training_loss(prediction: torch.Tensor, target: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+def training_loss(prediction: torch.Tensor, target: torch.Tensor, weights: torch.Tensor,
+                  coefficient: float = PRE_EMPHASIS) -> torch.Tensor:
     """Pre-emphasised ESR plus a DC term (Wright et al. 2019), over level-equalised rows."""
     scale = weights.sqrt()
     prediction, target = prediction * scale, target * scale
     dc = (target.mean(dim=1) - prediction.mean(dim=1)).pow(2).mean() / (target.pow(2).mean() + 1e-10)
-    return esr(prediction, target, emphasis=True) + dc
+    return esr(prediction, target, emphasis=True, coefficient=coefficient) + dc
 
 
-def validation_loss(prediction: torch.Tensor, target: torch.Tensor, settings: int) -> float:
+def validation_loss(prediction: torch.Tensor, target: torch.Tensor, settings: int,
+                    coefficient: float = PRE_EMPHASIS) -> float:
     """Mean over knob settings of the pre-emphasised ESR; row i is at setting i % settings."""
     prediction, target = prediction[:, WARMUP:], target[:, WARMUP:]
-    return float(np.mean([esr(prediction[i::settings], target[i::settings], emphasis=True).item()
+    return float(np.mean([esr(prediction[i::settings], target[i::settings], emphasis=True,
+                              coefficient=coefficient).item()
                           for i in range(settings)]))
 
 
@@ -146,7 +150,7 @@ def train(target_name: str, hidden: int, layers: int, out: Path, report: Path, s
           seed: int, minutes: float = 20.0, batch: int = 64, learning_rate: float = 5e-3,
           validate_every: int = 320, patience: int = 5, train_seconds: float = 240.0,
           validation_seconds: float = 30.0, test_seconds: float = 30.0, quiet: bool = False,
-          input_gain: float = 30.0, knob_sampling: str = "uniform"):
+          input_gain: float = 30.0, knob_sampling: str = "uniform", pre_emphasis: float = PRE_EMPHASIS):
     """Train for `steps` updates, export to `out`, write the report into `report`; return it.
 
     The result depends only on the arguments (single-threaded, seeded), unless the `minutes`
@@ -203,13 +207,13 @@ def train(target_name: str, hidden: int, layers: int, out: Path, report: Path, s
 
     for rows in batches():
         x, y = x_train[rows], y_train[rows]
-        weights = row_weights(y)
+        weights = row_weights(y, pre_emphasis)
         with torch.no_grad():
             h, c = model.initial_state(batch)
             _, h, c = model(x[:, :WARMUP], h, c)
         for start in range(WARMUP, SEGMENT, CHUNK):
             prediction, h, c = model(x[:, start:start + CHUNK], h, c)
-            loss = training_loss(prediction[:, :, 0], y[:, start:start + CHUNK], weights)
+            loss = training_loss(prediction[:, :, 0], y[:, start:start + CHUNK], weights, pre_emphasis)
             optimiser.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -221,7 +225,7 @@ def train(target_name: str, hidden: int, layers: int, out: Path, report: Path, s
             history["loss"].append(loss.item())
             progress.update(1)
             if step % validate_every == 0 or step == steps:
-                val_loss = validation_loss(run(model, x_val), y_val, len(data["grid"]))
+                val_loss = validation_loss(run(model, x_val), y_val, len(data["grid"]), pre_emphasis)
                 history["val_step"].append(step)
                 history["val_loss"].append(val_loss)
                 if val_loss < best[0]:
@@ -239,7 +243,7 @@ def train(target_name: str, hidden: int, layers: int, out: Path, report: Path, s
             break
     progress.close()
     if timed_out or best[1] is None:
-        val_loss = validation_loss(run(model, x_val), y_val, len(data["grid"]))
+        val_loss = validation_loss(run(model, x_val), y_val, len(data["grid"]), pre_emphasis)
         history["val_step"].append(step)
         history["val_loss"].append(val_loss)
         if val_loss < best[0]:
@@ -255,7 +259,8 @@ def train(target_name: str, hidden: int, layers: int, out: Path, report: Path, s
         "file": str(out), "file_kb": round(out.stat().st_size / 1024, 1),
         "steps": step, "step_budget": steps, "epochs": epoch,
         "stopped_by": "time limit" if timed_out else ("early stopping" if stale >= patience else "step budget"),
-        "learning_rate": learning_rate, "batch": batch, "input_gain": input_gain, "knob_sampling": knob_sampling,
+        "learning_rate": learning_rate, "batch": batch, "input_gain": input_gain,
+        "knob_sampling": knob_sampling, "pre_emphasis": pre_emphasis,
         "training_minutes": round(train_seconds_used / 60, 2),
         "render_seconds": round(render_seconds, 1), "best_validation_esr_pre_emphasised_mean": best[0],
         "training_loss_first_steps": float(np.mean(history["loss"][:20])),
@@ -376,6 +381,8 @@ def main():
     parser.add_argument("--train-seconds", type=float, default=240.0, help="length of the training signal")
     parser.add_argument("--input-gain", type=float, default=30.0,
                         help="scale of the initial audio input weights: the gates must see millivolts")
+    parser.add_argument("--pre-emphasis", type=float, default=PRE_EMPHASIS,
+                        help="coefficient of the 1 - a z^-1 filter in the training and validation loss (0: plain ESR)")
     parser.add_argument("--knob-sampling", choices=KNOB_SAMPLING, default="uniform",
                         help="how training segments' knob settings are drawn (arcsine: more near the ends)")
     args = parser.parse_args()
@@ -384,7 +391,7 @@ def main():
     result = train(args.target, args.hidden, args.layers, out, report, args.steps, args.seed,
                    minutes=args.minutes, batch=args.batch, learning_rate=args.lr,
                    train_seconds=args.train_seconds, input_gain=args.input_gain,
-                   knob_sampling=args.knob_sampling)
+                   knob_sampling=args.knob_sampling, pre_emphasis=args.pre_emphasis)
     print(f"{out}: test ESR mean {100 * result['test_esr_mean']:.3f} %, worst "
           f"{100 * result['test_esr_worst']:.3f} % in {result['training_minutes']} min; report in {report}")
 
