@@ -16,7 +16,13 @@ export LSAN_OPTIONS="suppressions=$here/../lsan.supp:print_suppressions=0"
 # LibTorch has no frame pointers: the slower unwinder gives the full stacks the suppressions match.
 export ASAN_OPTIONS="$ASAN_OPTIONS:fast_unwind_on_malloc=0"
 export ASAN_SYMBOLIZER_PATH=${ASAN_SYMBOLIZER_PATH:-$(command -v llvm-symbolizer-22 || command -v llvm-symbolizer || true)}
-for target in archive loader state; do
+targets=(archive loader state)
+for target in "${targets[@]}"; do
+    if [ ! -x "$build/bin/torchamp_fuzz_$target" ]; then
+        echo "fuzz: $build/bin/torchamp_fuzz_$target was not built (is it in the fuzz build preset?)"; exit 2
+    fi
+done
+for target in "${targets[@]}"; do
     work="$build/fuzz-work/$target"
     corpus=$target
     [ "$target" = archive ] && corpus=loader # the same files: TorchScript archives
