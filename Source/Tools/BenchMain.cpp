@@ -15,6 +15,7 @@
 #include "MachinePeak.h"
 #include "ModelLoader.h"
 #include "RecurrentNetwork.h"
+#include "ToolSupport.h"
 #include "TorchModule.h"
 
 #include <algorithm>
@@ -107,10 +108,9 @@ Stats summarise(std::vector<double> t)
     if (t.empty())
         return s;
     std::sort(t.begin(), t.end());
-    auto at = [&](double q) { return t[std::min(t.size() - 1, static_cast<size_t>(q * static_cast<double>(t.size())))]; };
-    s.p50 = at(0.5);
-    s.p99 = at(0.99);
-    s.p999 = at(0.999);
+    s.p50 = tools::sortedQuantile(t, 0.5);
+    s.p99 = tools::sortedQuantile(t, 0.99);
+    s.p999 = tools::sortedQuantile(t, 0.999);
     s.max = t.back();
     double sum = 0;
     for (double v : t)
@@ -226,16 +226,6 @@ Record benchLibTorch(const LoadedModel& model, int block, int channels, const Bu
              first, n };
 }
 
-std::string readFirstLine(const std::string& path, const std::string& prefix = "")
-{
-    std::ifstream f(path);
-    std::string line;
-    while (std::getline(f, line))
-        if (prefix.empty() || line.rfind(prefix, 0) == 0)
-            return prefix.empty() ? line : line.substr(line.find(':') + 2);
-    return "?";
-}
-
 std::string join(const std::vector<int>& v)
 {
     std::string s;
@@ -300,7 +290,7 @@ int main(int argc, char** argv)
     const Budget libtorchBudget = quick ? Budget { 0.1, 10 } : Budget { 0.3, 20 };
     const int seedCalls = quick ? 2000 : 20000;
 
-    const std::string loadBefore = readFirstLine("/proc/loadavg");
+    const std::string loadBefore = tools::readProcLine("/proc/loadavg");
     char dirTemplate[] = "/tmp/torchamp-bench-XXXXXX";
     const std::string dir = mkdtemp(dirTemplate) != nullptr ? dirTemplate : "/tmp";
     std::cerr << "Writing models with " << TORCHAMP_PYTHON << " (and timing PyTorch eager)...\n";
@@ -440,13 +430,13 @@ int main(int argc, char** argv)
                 std::printf("%-6d %22.1f %24.1f %10.2f\n", hidden, peak.matVecFloorNs(hidden), r.nsPerSample(),
                             r.nsPerSample() / peak.matVecFloorNs(hidden));
 
-    const std::string loadAfter = readFirstLine("/proc/loadavg");
+    const std::string loadAfter = tools::readProcLine("/proc/loadavg");
     std::printf("\nCPU: %s; dispatched kernel: %s; load average before/after: %s / %s\n",
-                readFirstLine("/proc/cpuinfo", "model name").c_str(), kernels::isaName(kernels::bestIsa()),
+                tools::readProcLine("/proc/cpuinfo", "model name").c_str(), kernels::isaName(kernels::bestIsa()),
                 loadBefore.substr(0, 14).c_str(), loadAfter.substr(0, 14).c_str());
 
     std::ofstream json(jsonPath);
-    json << "{\n  \"machine\": {\"cpu\": \"" << readFirstLine("/proc/cpuinfo", "model name") << "\", \"cores\": "
+    json << "{\n  \"machine\": {\"cpu\": \"" << tools::readProcLine("/proc/cpuinfo", "model name") << "\", \"cores\": "
          << sysconf(_SC_NPROCESSORS_ONLN) << ", \"dispatched\": \"" << kernels::isaName(kernels::bestIsa())
          << "\", \"load_before\": \"" << loadBefore << "\", \"load_after\": \"" << loadAfter << "\", \"libtorch\": \""
          << TorchModule::libTorchVersion() << "\", \"busy_ghz\": " << peak.ghz << ", \"fma_lanes_per_cycle_avx512\": "

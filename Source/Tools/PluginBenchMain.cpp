@@ -16,6 +16,7 @@
 #include "ModelLoader.h"
 #include "PluginProcessor.h"
 #include "RecurrentNetwork.h"
+#include "ToolSupport.h"
 
 #include <algorithm>
 #include <chrono>
@@ -31,30 +32,11 @@ namespace
 {
 
 using Clock = std::chrono::steady_clock;
+using torchamp::tools::median;
+using torchamp::tools::percentile;
+using torchamp::tools::readProcLine;
 constexpr double hostRate = 48000.0;
 constexpr int block = 128;
-
-double median(std::vector<double> v)
-{
-    std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
-    return v[v.size() / 2];
-}
-
-double percentile(std::vector<double> v, double q)
-{
-    std::sort(v.begin(), v.end());
-    return v[std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())))];
-}
-
-std::string readLine(const std::string& path, const std::string& prefix)
-{
-    std::ifstream f(path);
-    std::string line;
-    while (std::getline(f, line))
-        if (line.rfind(prefix, 0) == 0)
-            return prefix.empty() ? line : line.substr(line.find(':') + 2);
-    return "?";
-}
 
 /** A processor at 48 kHz, stereo, playing `model` with every stage of the signal path in use. */
 struct Plugin
@@ -176,7 +158,7 @@ int main(int argc, char** argv)
         for (int i = 0; i < 200; ++i)
             c.run();
     }
-    const std::string loadBefore = readLine("/proc/loadavg", "");
+    const std::string loadBefore = readProcLine("/proc/loadavg");
     std::cerr << "timing " << blocks << " blocks of each...\n";
     for (size_t b = 0; b < blocks; ++b)
         for (auto& c : candidates)
@@ -185,12 +167,12 @@ int main(int argc, char** argv)
             c.run();
             c.ns.push_back(std::chrono::duration<double, std::nano>(Clock::now() - t0).count());
         }
-    const std::string loadAfter = readLine("/proc/loadavg", "");
+    const std::string loadAfter = readProcLine("/proc/loadavg");
 
     const double engineMedian = median(candidates[0].ns);
     std::printf("%-10s %14s %12s %12s %16s\n", "what", "ns/host sample", "p50 us", "p99 us", "x bare engine");
     std::ofstream json(jsonPath);
-    json << "{\n  \"machine\": {\"cpu\": \"" << readLine("/proc/cpuinfo", "model name") << "\", \"load_before\": \""
+    json << "{\n  \"machine\": {\"cpu\": \"" << readProcLine("/proc/cpuinfo", "model name") << "\", \"load_before\": \""
          << loadBefore << "\", \"load_after\": \"" << loadAfter << "\", \"dispatched\": \""
          << torchamp::kernels::isaName(engine.isa()) << "\"},\n  \"host_rate\": " << hostRate << ", \"block\": " << block
          << ", \"channels\": 2, \"architecture\": \"" << loaded->spec.architecture() << "\",\n  \"results\": [\n";
@@ -206,7 +188,7 @@ int main(int argc, char** argv)
     json << "  ]\n}\n";
     std::printf("\n%s stereo at 48 kHz, %d-sample blocks; goals: plugin <= 1.15x, plugin 2x <= 2.3x the bare engine.\n"
                 "CPU: %s; load average before/after: %s / %s\n",
-                loaded->spec.architecture().c_str(), block, readLine("/proc/cpuinfo", "model name").c_str(),
+                loaded->spec.architecture().c_str(), block, readProcLine("/proc/cpuinfo", "model name").c_str(),
                 loadBefore.substr(0, 14).c_str(), loadAfter.substr(0, 14).c_str());
     std::cerr << "JSON: " << jsonPath << "\n";
     return 0;

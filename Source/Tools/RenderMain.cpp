@@ -4,6 +4,7 @@
 #include "EffectChain.h"
 #include "EmbeddedResources.h"
 #include "ModelLoader.h"
+#include "ToolSupport.h"
 #include "WavFile.h"
 
 #include <unistd.h>
@@ -24,6 +25,7 @@ namespace
 {
 
 using namespace torchamp;
+using tools::percentile;
 
 enum ExitCode
 {
@@ -149,16 +151,6 @@ std::string jsonString(const std::string& s)
     }
     o << '"';
     return o.str();
-}
-
-double percentile(std::vector<double> v, double p)
-{
-    if (v.empty())
-        return 0.0;
-    const auto k = static_cast<size_t>(std::min<double>(static_cast<double>(v.size() - 1),
-                                                        std::ceil(p * static_cast<double>(v.size())) - 1));
-    std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
-    return v[k];
 }
 
 /** A progress bar on a terminal; silence when stderr is a file or a pipe. */

@@ -7,6 +7,7 @@
 // Writes DIR/soak-report.json and DIR/soak-report.md; exits 1 when a check fails.
 
 #include "PluginProcessor.h"
+#include "ToolSupport.h"
 
 #include <sys/resource.h>
 
@@ -24,6 +25,7 @@ namespace
 {
 
 using Clock = std::chrono::steady_clock;
+using torchamp::tools::median;
 constexpr double rate = 48000.0;
 constexpr int block = 256;
 
@@ -35,14 +37,6 @@ long residentKilobytes()
         if (line.rfind("VmRSS:", 0) == 0)
             return std::strtol(line.c_str() + 6, nullptr, 10);
     return -1;
-}
-
-double median(std::vector<double> v)
-{
-    if (v.empty())
-        return 0.0;
-    std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
-    return v[v.size() / 2];
 }
 
 /** A minute of varied, guitar-like stereo audio, different each minute. */
@@ -153,7 +147,8 @@ int main(int argc, char** argv)
         }
         std::vector<double> sorted = times;
         std::sort(sorted.begin(), sorted.end());
-        perMinute.push_back({ median(times), sorted[sorted.size() * 99 / 100], sorted.back(), residentKilobytes() });
+        perMinute.push_back({ torchamp::tools::sortedQuantile(sorted, 0.5), torchamp::tools::sortedQuantile(sorted, 0.99),
+                              sorted.back(), residentKilobytes() });
     };
 
     for (int minute = 0; minute < minutes; ++minute)
