@@ -1,4 +1,5 @@
 #include "ArchiveCheck.h"
+#include "StringMatch.h"
 
 #include <zlib.h>
 
@@ -38,12 +39,6 @@ struct Record
     std::string name;
     std::uint64_t method = 0, compressed = 0, uncompressed = 0, dataStart = 0;
 };
-
-bool endsWith(const std::string& s, const char* suffix)
-{
-    const auto n = std::strlen(suffix);
-    return s.size() >= n && s.compare(s.size() - n, n, suffix) == 0;
-}
 
 /** Walks a pickle's opcodes (protocols 0 to 5) without building anything. Returns what is wrong,
     or an empty string. */

@@ -1,5 +1,6 @@
 #include "TorchModule.h"
 #include "ArchiveCheck.h"
+#include "StringMatch.h"
 #include "TorchModuleImpl.h"
 
 #include <ATen/Parallel.h>
@@ -43,11 +44,6 @@ bool contains(const std::string& haystack, const char* needle)
     return haystack.find(needle) != std::string::npos;
 }
 
-bool endsWith(const std::string& s, const std::string& suffix)
-{
-    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 /** The module's class name without TorchScript's name mangling, which turns a second
     torch.nn.LSTM of another shape into "torch.nn.modules.rnn.___torch_mangle_3.LSTM". */
 std::string typeName(const torch::jit::Module& m)
@@ -63,6 +59,12 @@ std::string typeName(const torch::jit::Module& m)
     return name;
 }
 
+std::string notTorchScript(const std::string& displayName, size_t size)
+{
+    return displayName + ": not a TorchScript file, or a truncated one (" + std::to_string(size)
+           + " bytes; a TorchScript file is a zip archive saved with torch.jit.save)";
+}
+
 std::string explainLoadFailure(const std::string& displayName, size_t size, const std::string& what)
 {
     std::ostringstream e;
@@ -73,10 +75,9 @@ std::string explainLoadFailure(const std::string& displayName, size_t size, cons
         e << "saved by a newer PyTorch than this TorchAmp's " << TorchModule::libTorchVersion()
           << " can read (file format up to version " << caffe2::serialize::kMaxSupportedFileFormatVersion
           << "). Save it again with PyTorch 1.13 (torch.jit.save), for example with Models/torchamp's export()";
-    else if (contains(what, "failed finding central directory") || contains(what, "not a ZIP archive")
-             || contains(what, "failed reading zip archive") || contains(what, "istream reader failed"))
-        e << "not a TorchScript file, or a truncated one (" << size
-          << " bytes; a TorchScript file is a zip archive saved with torch.jit.save)";
+    else if (contains(what, "failed finding central directory") || contains(what, "failed reading zip archive")
+             || contains(what, "istream reader failed"))
+        return notTorchScript(displayName, size);
     else if (contains(what, "constants.pkl") || contains(what, "code/"))
         e << "a PyTorch checkpoint (torch.save), not TorchScript: save the model with "
              "torch.jit.save(torch.jit.script(model), path)";
@@ -182,7 +183,7 @@ Result<std::unique_ptr<TorchModule>> TorchModule::load(const std::vector<char>& 
     {
         using V = ArchiveCheck::Verdict;
         return Result<std::unique_ptr<TorchModule>>::failure(
-            archive.verdict == V::notAZip ? explainLoadFailure(displayName, bytes.size(), "not a ZIP archive")
+            archive.verdict == V::notAZip ? notTorchScript(displayName, bytes.size())
             : archive.verdict == V::tooLarge
                 ? displayName + ": the file is " + archive.reason
                 : displayName + ": a damaged TorchScript archive, refused before LibTorch reads it (" + archive.reason + ")");
