@@ -79,7 +79,7 @@ fuzz:
 	cmake --build --preset fuzz
 	Tests/fuzz/run-fuzzers.sh build-fuzz $(FUZZ_SECONDS) $(FUZZ_RUNS)
 	ASAN_SYMBOLIZER_PATH=$$(command -v llvm-symbolizer-22 || command -v llvm-symbolizer) \
-	ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0 LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/lsan.supp build-fuzz/bin/torchamp_loader_tests --gtest_filter='ArchiveCheck.*:ModelLoader.*:LibTorchEngine.*'
+	ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0:malloc_context_size=255 LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/lsan.supp build-fuzz/bin/torchamp_loader_tests --gtest_filter='ArchiveCheck.*:ModelLoader.*:LibTorchEngine.*'
 
 clean:
 	rm -rf $(BUILD_DIR) build-*

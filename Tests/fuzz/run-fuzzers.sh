@@ -14,7 +14,7 @@ mkdir -p "$build/fuzz-crashes" "$build/fuzz-work"
 export ASAN_OPTIONS="detect_leaks=1:allocator_may_return_null=1"
 export LSAN_OPTIONS="suppressions=$here/../lsan.supp:print_suppressions=0"
 # LibTorch has no frame pointers: the slower unwinder gives the full stacks the suppressions match.
-export ASAN_OPTIONS="$ASAN_OPTIONS:fast_unwind_on_malloc=0"
+export ASAN_OPTIONS="$ASAN_OPTIONS:fast_unwind_on_malloc=0:malloc_context_size=255"
 export ASAN_SYMBOLIZER_PATH=${ASAN_SYMBOLIZER_PATH:-$(command -v llvm-symbolizer-22 || command -v llvm-symbolizer || true)}
 targets=(archive loader state)
 for target in "${targets[@]}"; do
