@@ -260,7 +260,7 @@ def train(target_name: str, hidden: int, layers: int, out: Path, report: Path, s
         "steps": step, "step_budget": steps, "epochs": epoch,
         "stopped_by": "time limit" if timed_out else ("early stopping" if stale >= patience else "step budget"),
         "learning_rate": learning_rate, "batch": batch, "input_gain": input_gain,
-        "knob_sampling": knob_sampling, "pre_emphasis": pre_emphasis,
+        "knob_sampling": knob_sampling, "pre_emphasis": pre_emphasis, "validate_every": validate_every,
         "training_minutes": round(train_seconds_used / 60, 2),
         "render_seconds": round(render_seconds, 1), "best_validation_esr_pre_emphasised_mean": best[0],
         "training_loss_first_steps": float(np.mean(history["loss"][:20])),
@@ -306,7 +306,8 @@ def write_report(result, history, model, data, target, folder: Path):
              target.description, "",
              f"- model file: `{result['file']}` ({result['file_kb']} KB, {result['parameters']} parameters)",
              f"- seed {result['seed']}, {result['steps']} of {result['step_budget']} steps (stopped by "
-             f"{result['stopped_by']}) in {result['epochs']} epochs, batch {result['batch']}, "
+             f"{result['stopped_by']}) in {result['epochs']} epochs, batch {result['batch']}, validated every "
+             f"{result['validate_every']} steps, "
              f"{result['training_minutes']} minutes (target rendering {result['render_seconds']} s)",
              f"- held-out test signal: {result['test_seconds']:.0f} s, scored at every knob setting below",
              f"- ESR mean {100 * result['test_esr_mean']:.3f} %, worst {100 * result['test_esr_worst']:.3f} %"
@@ -385,13 +386,16 @@ def main():
                         help="coefficient of the 1 - a z^-1 filter in the training and validation loss (0: plain ESR)")
     parser.add_argument("--knob-sampling", choices=KNOB_SAMPLING, default="uniform",
                         help="how training segments' knob settings are drawn (arcsine: more near the ends)")
+    parser.add_argument("--validate-every", type=int, default=320,
+                        help="steps between validations (one costs about as much as 200 steps of a 1x32)")
     args = parser.parse_args()
     out = args.out or HERE / "trained" / f"{args.target}.pt"
     report = args.report or out.with_suffix("")
     result = train(args.target, args.hidden, args.layers, out, report, args.steps, args.seed,
                    minutes=args.minutes, batch=args.batch, learning_rate=args.lr,
                    train_seconds=args.train_seconds, input_gain=args.input_gain,
-                   knob_sampling=args.knob_sampling, pre_emphasis=args.pre_emphasis)
+                   knob_sampling=args.knob_sampling, pre_emphasis=args.pre_emphasis,
+                   validate_every=args.validate_every)
     print(f"{out}: test ESR mean {100 * result['test_esr_mean']:.3f} %, worst "
           f"{100 * result['test_esr_worst']:.3f} % in {result['training_minutes']} min; report in {report}")
 
