@@ -68,7 +68,7 @@ tsan:
 	build-tsan/bin/torchamp_loader_tests --gtest_filter='LibTorchEngine.*' && \
 	build-tsan/bin/torchamp_plugin_tests --gtest_filter='$(TSAN_PLUGIN_TESTS)'
 
-# libFuzzer (with AddressSanitizer and LeakSanitizer) on the model loader and on state restore,
+# libFuzzer (with AddressSanitizer and LeakSanitizer) on the archive check, the model loader and state restore,
 # FUZZ_SECONDS each from the seed corpus in Tests/fuzz; the hostile-file tests run under ASan too
 # (with the symbolizer: LeakSanitizer matches its suppressions by function name).
 FUZZ_SECONDS ?= 60
