@@ -24,6 +24,7 @@ import torch
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import fast_lstm  # noqa: E402
 import signals  # noqa: E402
 import targets  # noqa: E402
 from torchamp import TorchAmpLSTM, export  # noqa: E402
@@ -91,13 +92,29 @@ def validation_loss(prediction: torch.Tensor, target: torch.Tensor, settings: in
                           for i in range(settings)]))
 
 
+KERNELS = ("fast", "torch")
+
+
+def forward_with(kernel: str):
+    """The function that runs a TorchAmpLSTM during training: `fast` (fast_lstm.cpp, the same
+    arithmetic in a few Eigen products per step, 3x faster) or `torch` (the model's own
+    nn.LSTM). Both give the same outputs and gradients within float rounding (Tests/python)."""
+    if kernel == "torch":
+        return lambda model, x, h, c: model(x, h, c)
+    if kernel == "fast":
+        return fast_lstm.forward
+    raise ValueError(f"kernel {kernel!r}: expected one of {', '.join(KERNELS)}")
+
+
 @torch.no_grad()
-def run(model, x: torch.Tensor, block: int = 48000) -> torch.Tensor:
-    """The model's output for whole rows of x, from a zero state, as the plugin runs it."""
+def run(model, x: torch.Tensor, block: int = 48000, forward=None) -> torch.Tensor:
+    """The model's output for whole rows of x, from a zero state, as the plugin runs it
+    (through the model's own nn.LSTM unless another `forward` is given)."""
+    forward = forward or (lambda m, x, h, c: m(x, h, c))
     h, c = model.initial_state(x.shape[0])
     outputs = []
     for start in range(0, x.shape[1], block):
-        y, h, c = model(x[:, start:start + block], h, c)
+        y, h, c = forward(model, x[:, start:start + block], h, c)
         outputs.append(y)
     return torch.cat(outputs, dim=1)[:, :, 0]
 
@@ -150,7 +167,8 @@ def train(target_name: str, hidden: int, layers: int, out: Path, report: Path, s
           seed: int, minutes: float = 20.0, batch: int = 64, learning_rate: float = 5e-3,
           validate_every: int = 320, patience: int = 5, train_seconds: float = 240.0,
           validation_seconds: float = 30.0, test_seconds: float = 30.0, quiet: bool = False,
-          input_gain: float = 30.0, knob_sampling: str = "uniform", pre_emphasis: float = PRE_EMPHASIS):
+          input_gain: float = 30.0, knob_sampling: str = "uniform", pre_emphasis: float = PRE_EMPHASIS,
+          kernel: str = "fast"):
     """Train for `steps` updates, export to `out`, write the report into `report`; return it.
 
     The result depends only on the arguments (single-threaded, seeded), unless the `minutes`
@@ -159,6 +177,13 @@ def train(target_name: str, hidden: int, layers: int, out: Path, report: Path, s
     torch.set_num_threads(1)
     torch.manual_seed(seed)
     started = time.time()
+    forward = forward_with(kernel)
+    if kernel == "fast":
+        try:
+            fast_lstm.library()
+        except fast_lstm.Unavailable as error:
+            print(f"note: training with PyTorch's nn.LSTM (3x slower): {error}", file=sys.stderr)
+            kernel, forward = "torch", forward_with("torch")
     target = targets.get(target_name)
     data = build_data(target, seed, train_seconds, validation_seconds, test_seconds, knob_sampling)
     render_seconds = time.time() - started
@@ -210,9 +235,9 @@ def train(target_name: str, hidden: int, layers: int, out: Path, report: Path, s
         weights = row_weights(y, pre_emphasis)
         with torch.no_grad():
             h, c = model.initial_state(batch)
-            _, h, c = model(x[:, :WARMUP], h, c)
+            _, h, c = forward(model, x[:, :WARMUP], h, c)
         for start in range(WARMUP, SEGMENT, CHUNK):
-            prediction, h, c = model(x[:, start:start + CHUNK], h, c)
+            prediction, h, c = forward(model, x[:, start:start + CHUNK], h, c)
             loss = training_loss(prediction[:, :, 0], y[:, start:start + CHUNK], weights, pre_emphasis)
             optimiser.zero_grad()
             loss.backward()
@@ -225,7 +250,7 @@ def train(target_name: str, hidden: int, layers: int, out: Path, report: Path, s
             history["loss"].append(loss.item())
             progress.update(1)
             if step % validate_every == 0 or step == steps:
-                val_loss = validation_loss(run(model, x_val), y_val, len(data["grid"]), pre_emphasis)
+                val_loss = validation_loss(run(model, x_val, forward=forward), y_val, len(data["grid"]), pre_emphasis)
                 history["val_step"].append(step)
                 history["val_loss"].append(val_loss)
                 if val_loss < best[0]:
@@ -243,7 +268,7 @@ def train(target_name: str, hidden: int, layers: int, out: Path, report: Path, s
             break
     progress.close()
     if timed_out or best[1] is None:
-        val_loss = validation_loss(run(model, x_val), y_val, len(data["grid"]), pre_emphasis)
+        val_loss = validation_loss(run(model, x_val, forward=forward), y_val, len(data["grid"]), pre_emphasis)
         history["val_step"].append(step)
         history["val_loss"].append(val_loss)
         if val_loss < best[0]:
@@ -261,6 +286,7 @@ def train(target_name: str, hidden: int, layers: int, out: Path, report: Path, s
         "stopped_by": "time limit" if timed_out else ("early stopping" if stale >= patience else "step budget"),
         "learning_rate": learning_rate, "batch": batch, "input_gain": input_gain,
         "knob_sampling": knob_sampling, "pre_emphasis": pre_emphasis, "validate_every": validate_every,
+        "patience": patience, "kernel": kernel,
         "training_minutes": round(train_seconds_used / 60, 2),
         "render_seconds": round(render_seconds, 1), "best_validation_esr_pre_emphasised_mean": best[0],
         "training_loss_first_steps": float(np.mean(history["loss"][:20])),
@@ -388,6 +414,11 @@ def main():
                         help="how training segments' knob settings are drawn (arcsine: more near the ends)")
     parser.add_argument("--validate-every", type=int, default=320,
                         help="steps between validations (one costs about as much as 200 steps of a 1x32)")
+    parser.add_argument("--patience", type=int, default=5,
+                        help="validations without progress before training stops early")
+    parser.add_argument("--kernel", choices=KERNELS, default="fast",
+                        help="LSTM used while training: fast_lstm.cpp (default) or PyTorch's nn.LSTM; "
+                             "the exported model and its scores always use nn.LSTM")
     args = parser.parse_args()
     out = args.out or HERE / "trained" / f"{args.target}.pt"
     report = args.report or out.with_suffix("")
@@ -395,7 +426,7 @@ def main():
                    minutes=args.minutes, batch=args.batch, learning_rate=args.lr,
                    train_seconds=args.train_seconds, input_gain=args.input_gain,
                    knob_sampling=args.knob_sampling, pre_emphasis=args.pre_emphasis,
-                   validate_every=args.validate_every)
+                   validate_every=args.validate_every, patience=args.patience, kernel=args.kernel)
     print(f"{out}: test ESR mean {100 * result['test_esr_mean']:.3f} %, worst "
           f"{100 * result['test_esr_worst']:.3f} % in {result['training_minutes']} min; report in {report}")
 
