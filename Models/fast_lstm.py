@@ -41,10 +41,13 @@ def _build() -> Path:
         return library
     if not (EIGEN / "Eigen" / "Dense").exists():
         raise Unavailable(f"Eigen headers not found in {EIGEN} (package libeigen3-dev)")
-    folder.mkdir(exist_ok=True)
     # Build under a temporary name and rename, so two trainings starting together never load
     # a half-written library.
-    handle, temporary = tempfile.mkstemp(suffix=".so", dir=folder)
+    try:
+        folder.mkdir(exist_ok=True)
+        handle, temporary = tempfile.mkstemp(suffix=".so", dir=folder)
+    except OSError as error:
+        raise Unavailable(f"cannot write the compiled kernel into {folder}: {error}") from error
     os.close(handle)
     try:
         result = subprocess.run(COMPILE + [str(SOURCE), "-o", temporary], capture_output=True, text=True)

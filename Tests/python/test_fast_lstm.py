@@ -89,6 +89,25 @@ class TrainingWithEitherKernel(unittest.TestCase):
             difference = (value - states["fast"][name]).abs().max().item()
             self.assertLess(difference, 1e-3 * max(1.0, value.abs().max().item()), name)
 
+    def test_falls_back_to_nn_lstm_when_the_kernel_cannot_be_built(self):
+        import contextlib
+        import io
+        import tempfile
+        from unittest import mock
+
+        def unavailable():
+            raise fast_lstm.Unavailable("no g++ here")
+
+        messages = io.StringIO()
+        with tempfile.TemporaryDirectory() as folder, mock.patch.object(fast_lstm, "library", unavailable), \
+                contextlib.redirect_stderr(messages):
+            result = train.train("overdrive", hidden=4, layers=1, out=Path(folder) / "m.pt",
+                                 report=Path(folder) / "m", steps=4, seed=2, batch=2, validate_every=4,
+                                 train_seconds=2 * train.SEGMENT / train.signals.SAMPLE_RATE,
+                                 validation_seconds=train.VALIDATION_ROW_SECONDS, test_seconds=0.1, quiet=True)
+        self.assertEqual(result["kernel"], "torch")
+        self.assertIn("no g++ here", messages.getvalue())
+
 
 if __name__ == "__main__":
     unittest.main()
