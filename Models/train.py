@@ -97,8 +97,8 @@ KERNELS = ("fast", "torch")
 
 def forward_with(kernel: str):
     """The function that runs a TorchAmpLSTM during training: `fast` (fast_lstm.cpp, the same
-    arithmetic in a few Eigen products per step, 3x faster) or `torch` (the model's own
-    nn.LSTM). Both give the same outputs and gradients within float rounding (Tests/python)."""
+    arithmetic in a few Eigen products per step, about 5x faster for a 1x32, see
+    Models/time_kernels.py) or `torch` (the model's own nn.LSTM). Both give the same outputs and gradients within float rounding (Tests/python)."""
     if kernel == "torch":
         return lambda model, x, h, c: model(x, h, c)
     if kernel == "fast":
@@ -110,7 +110,7 @@ def forward_with(kernel: str):
 def run(model, x: torch.Tensor, block: int = 48000, forward=None) -> torch.Tensor:
     """The model's output for whole rows of x, from a zero state, as the plugin runs it
     (through the model's own nn.LSTM unless another `forward` is given)."""
-    forward = forward or (lambda m, x, h, c: m(x, h, c))
+    forward = forward or forward_with("torch")
     h, c = model.initial_state(x.shape[0])
     outputs = []
     for start in range(0, x.shape[1], block):
@@ -182,7 +182,7 @@ def train(target_name: str, hidden: int, layers: int, out: Path, report: Path, s
         try:
             fast_lstm.library()
         except fast_lstm.Unavailable as error:
-            print(f"note: training with PyTorch's nn.LSTM (3x slower): {error}", file=sys.stderr)
+            print(f"note: training with PyTorch's nn.LSTM (about 5x slower): {error}", file=sys.stderr)
             kernel, forward = "torch", forward_with("torch")
     target = targets.get(target_name)
     data = build_data(target, seed, train_seconds, validation_seconds, test_seconds, knob_sampling)
@@ -413,7 +413,7 @@ def main():
     parser.add_argument("--knob-sampling", choices=KNOB_SAMPLING, default="uniform",
                         help="how training segments' knob settings are drawn (arcsine: more near the ends)")
     parser.add_argument("--validate-every", type=int, default=320,
-                        help="steps between validations (one costs about as much as 200 steps of a 1x32)")
+                        help="steps between validations (each runs the model over every validation row)")
     parser.add_argument("--patience", type=int, default=5,
                         help="validations without progress before training stops early")
     parser.add_argument("--kernel", choices=KERNELS, default="fast",
