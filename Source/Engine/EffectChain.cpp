@@ -55,20 +55,21 @@ EffectChain::~EffectChain()
     delete active;
 }
 
-void EffectChain::prepare(const HostConfig& config)
+std::string EffectChain::prepare(const HostConfig& config)
 {
     std::lock_guard<std::mutex> lock(controlMutex);
-    hostConfig = config;
-    hostConfig.maxBlockSize = std::max(1, hostConfig.maxBlockSize);
-    hostConfig.numChannels = std::max(1, hostConfig.numChannels);
-    const auto channels = static_cast<size_t>(hostConfig.numChannels);
-    const auto block = static_cast<size_t>(hostConfig.maxBlockSize);
+    hostConfig = config.prepared();
+    hostProblem = hostConfig.problem();
+    passThrough = !hostProblem.empty();
+    if (passThrough)
+        hostProblem += ": the audio passes through unprocessed";
 
     // Audio is stopped: the newest model becomes the active one, rebuilt for the new config.
     ModelRunner* newest = pending.exchange(nullptr);
     if (newest == nullptr)
         newest = active;
     std::unique_ptr<ModelRunner> rebuilt;
+    std::string modelProblem;
     if (newest != nullptr)
     {
         try
@@ -76,10 +77,12 @@ void EffectChain::prepare(const HostConfig& config)
             rebuilt = newest->rebuildFor(hostConfig);
             rebuilt->warmUp();
         }
-        catch (const std::exception&)
+        catch (const std::exception& e)
         {
             // The model cannot run at these settings (its engine failed to start): the signal
             // passes through unprocessed until another model is loaded, rather than stopping the host.
+            modelProblem = newest->spec().name + " cannot play at these settings (" + e.what()
+                           + "): the audio passes through unprocessed until another model is loaded";
             rebuilt.reset();
         }
     }
@@ -95,14 +98,24 @@ void EffectChain::prepare(const HostConfig& config)
     latency.store(active ? active->latencySamples() : 0);
     resetsAtPublish = active ? active->stateResets() : 0;
     underrunsAtPublish = active ? active->underruns() : 0;
+    preparedModelProblem = std::move(modelProblem);
+    allocateBuffers();
+    return problemLocked();
+}
 
-    const int smoothing = std::max(1, static_cast<int>(smoothingSeconds * hostConfig.sampleRate));
+void EffectChain::allocateBuffers()
+{
+    const auto channels = static_cast<size_t>(hostConfig.numChannels);
+    const auto block = static_cast<size_t>(hostConfig.maxBlockSize);
+    // Smoothing and fades are timed at the host's rate; in pass-through their length is moot.
+    const double rate = passThrough ? HostLimits::minSampleRate : hostConfig.sampleRate;
+    const int smoothing = std::max(1, static_cast<int>(smoothingSeconds * rate));
     for (auto* s : { &inputGain, &outputGain, &mix, &bypassMix, &levelTrim })
     {
         s->length = smoothing;
         s->snap();
     }
-    fadeLength = std::max(1, static_cast<int>(crossfadeSeconds * hostConfig.sampleRate));
+    fadeLength = std::max(1, static_cast<int>(crossfadeSeconds * rate));
     fadePosition = fadeLength;
 
     dryDelay.assign(channels, std::vector<float>(static_cast<size_t>(maxDryDelay) + block, 0.0f));
@@ -120,6 +133,22 @@ void EffectChain::prepare(const HostConfig& config)
     }
 }
 
+std::string EffectChain::problem() const
+{
+    std::lock_guard<std::mutex> lock(controlMutex);
+    return problemLocked();
+}
+
+std::string EffectChain::problemLocked() const
+{
+    if (!hostProblem.empty())
+        return hostProblem;
+    if (!preparedModelProblem.empty())
+        return preparedModelProblem;
+    const auto* m = shown.load();
+    return m != nullptr ? m->problem() : std::string();
+}
+
 HostConfig EffectChain::config() const
 {
     std::lock_guard<std::mutex> lock(controlMutex);
@@ -133,6 +162,7 @@ bool EffectChain::publish(std::unique_ptr<ModelRunner> runner)
         return false;
     ModelRunner* fresh = runner.release();
     shown.store(fresh);
+    preparedModelProblem.clear();
     // The audio thread never saw a model that is still pending, so it can be freed here.
     delete pending.exchange(fresh);
     return true;
@@ -183,8 +213,9 @@ void EffectChain::setMix(float wet01) noexcept
 
 void EffectChain::setKnob(int index, float value01) noexcept
 {
-    if (index >= 0 && index < maxKnobs)
-        knobs[index] = value01;
+    // A non-finite value (from automation or a damaged state) leaves the knob where it was.
+    if (index >= 0 && index < maxKnobs && std::isfinite(value01))
+        knobs[index] = std::clamp(value01, 0.0f, 1.0f);
 }
 
 void EffectChain::setBypassed(bool shouldBypass) noexcept
@@ -224,15 +255,16 @@ void EffectChain::pickUpPublishedModel() noexcept
 void EffectChain::process(float* const* io, int numChannels, int n) noexcept
 {
     ScopedFlushDenormals noDenormals;
-    if (dry.empty())
-        return; // not prepared: leave the audio as it is
+    if (dry.empty() || passThrough)
+        return; // not prepared, or at a rate TorchAmp does not support: leave the audio as it is
     pickUpPublishedModel();
-    numChannels = std::min(numChannels, hostConfig.numChannels);
+    if (io == nullptr)
+        return;
+    const int channels = std::min(numChannels, hostConfig.numChannels);
     for (int start = 0; start < n; start += hostConfig.maxBlockSize)
     {
         const int chunk = std::min(hostConfig.maxBlockSize, n - start);
-        float* chunkPointers[64];
-        const int channels = std::min(numChannels, 64);
+        float* chunkPointers[HostLimits::maxChannels];
         for (int c = 0; c < channels; ++c)
             chunkPointers[c] = io[c] + start;
         processChunk(chunkPointers, channels, chunk);

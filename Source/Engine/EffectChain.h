@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <vector>
 
 namespace torchamp
@@ -35,8 +36,11 @@ public:
     EffectChain();
     ~EffectChain();
 
-    /// Sizes everything for `config` and rebuilds the active model for it. Not real-time safe.
-    void prepare(const HostConfig& config);
+    /// Sizes everything for `config` (block size and channels brought within HostLimits) and
+    /// rebuilds the active model for it. At a rate outside HostLimits the audio passes through
+    /// unprocessed until the next prepare(). Returns what the user should know: empty when the
+    /// model plays, else why the audio passes through (also given by problem()). Not real-time safe.
+    std::string prepare(const HostConfig& config);
     /// The configuration of the last prepare(); build published ModelRunners for it. Off the audio thread.
     HostConfig config() const;
 
@@ -44,6 +48,10 @@ public:
     /// was picked up replaces it (the older is freed here). Any thread but the audio thread.
     /// Returns false (and frees nothing that is in use) if `runner` was built for another config.
     bool publish(std::unique_ptr<ModelRunner> runner);
+
+    /// Why the audio passes through unprocessed (the host's rate, or the newest model cannot play
+    /// at it); empty when it plays. Off the audio thread.
+    std::string problem() const;
 
     /// Frees models the audio thread has retired. Call periodically off the audio thread.
     void collectGarbage();
@@ -91,11 +99,16 @@ private:
         void snap() noexcept { current = target, remaining = 0; }
     };
 
+    void allocateBuffers();
+    std::string problemLocked() const;
     void processChunk(float* const* io, int numChannels, int n) noexcept TORCHAMP_NONBLOCKING;
     void pickUpPublishedModel() noexcept TORCHAMP_NONBLOCKING;
     void retire(ModelRunner*& runner) noexcept TORCHAMP_NONBLOCKING;
 
     HostConfig hostConfig;
+    bool passThrough = false; // the host's rate is outside HostLimits
+    std::string hostProblem;  // the host's rate, as prepare() found it
+    std::string preparedModelProblem; // why prepare() could not rebuild the model; until the next publish
     mutable std::mutex controlMutex; // between non-audio threads only; the audio thread never takes it
 
     std::atomic<ModelRunner*> pending { nullptr }; // published, not yet picked up

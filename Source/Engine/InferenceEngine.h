@@ -40,6 +40,25 @@ public:
     virtual void waitUntilCaughtUp() const {}
 };
 
+/** Output = input: what a ModelRunner plays when it cannot play its model at the host's settings
+    (ModelRunner::problem() says why). */
+class PassThroughEngine final : public InferenceEngine
+{
+public:
+    void prepare(int, int) override {}
+    void reset() noexcept TORCHAMP_NONBLOCKING override {}
+    void setKnob(int, float) noexcept TORCHAMP_NONBLOCKING override {}
+    void process(const float* const* in, float* const* out, int numChannels, int n) noexcept
+        TORCHAMP_NONBLOCKING override
+    {
+        for (int c = 0; c < numChannels; ++c)
+            if (in[c] != out[c])
+                for (int i = 0; i < n; ++i)
+                    out[c][i] = in[c][i];
+    }
+    const char* name() const noexcept override { return "pass-through"; }
+};
+
 /** The native engine (RecurrentNetwork) as an InferenceEngine. */
 class NativeEngine final : public InferenceEngine
 {

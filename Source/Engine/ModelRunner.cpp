@@ -23,38 +23,43 @@ int ModelRunner::alignedModelBlock(int modelBlock, int modelRate, double hostRat
 
 int ModelRunner::maxModelBlock(const ModelSpec& spec, const HostConfig& config)
 {
+    const auto prepared = config.prepared();
+    if (!prepared.problem().empty())
+        return prepared.maxBlockSize;
+    const auto hostRate = static_cast<int>(std::lround(prepared.sampleRate));
+    return hostRate == spec.sampleRate ? prepared.maxBlockSize
+                                       : Resampler::maxOutputFor(hostRate, spec.sampleRate, prepared.maxBlockSize);
+}
+
+std::string ModelRunner::describeUnplayable(const ModelSpec& spec, const HostConfig& config)
+{
+    if (auto problem = config.problem(); !problem.empty())
+        return problem;
     const auto hostRate = static_cast<int>(std::lround(config.sampleRate));
-    const int hostBlock = std::max(1, config.maxBlockSize);
-    return hostRate == spec.sampleRate ? hostBlock : Resampler::maxOutputFor(hostRate, spec.sampleRate, hostBlock);
+    if (hostRate == spec.sampleRate)
+        return {};
+    auto problem = Resampler::describeUnsupported(hostRate, spec.sampleRate, hostRate);
+    if (problem.empty())
+        problem = Resampler::describeUnsupported(spec.sampleRate, hostRate, hostRate);
+    return problem.empty() ? problem : "the model runs at " + std::to_string(spec.sampleRate) + " Hz and the audio at "
+                                           + std::to_string(hostRate) + " Hz: " + problem;
 }
 
 ModelRunner::ModelRunner(const ModelSpec& spec, const HostConfig& config, EngineFactory makeEngine)
-    : modelSpec(spec), hostConfig(config), engineFactory(std::move(makeEngine))
+    : modelSpec(spec), hostConfig(config.prepared()), engineFactory(std::move(makeEngine)),
+      unplayable(describeUnplayable(spec, hostConfig))
 {
-    hostConfig.maxBlockSize = std::max(1, hostConfig.maxBlockSize);
-    hostConfig.numChannels = std::max(1, hostConfig.numChannels);
-    engine = engineFactory ? engineFactory() : std::make_unique<NativeEngine>(spec);
-
-    const auto hostRate = static_cast<int>(std::lround(hostConfig.sampleRate));
-    resampling = hostRate != spec.sampleRate;
+    engine = !unplayable.empty() ? std::make_unique<PassThroughEngine>()
+             : engineFactory     ? engineFactory()
+                                 : std::make_unique<NativeEngine>(spec);
     channels.resize(static_cast<size_t>(hostConfig.numChannels));
     const int modelBlock = maxModelBlock(spec, hostConfig);
+    const auto hostRate = unplayable.empty() ? static_cast<int>(std::lround(hostConfig.sampleRate)) : spec.sampleRate;
+    resampling = hostRate != spec.sampleRate;
     if (resampling)
-    {
-        // Every channel gets the same filters: designed once, copied.
-        auto& first = channels.front();
-        first.toModel.prepare(hostRate, spec.sampleRate, hostConfig.maxBlockSize, hostRate);
-        first.toHost.prepare(spec.sampleRate, hostRate, modelBlock, hostRate);
-        first.fifo.assign(static_cast<size_t>(first.toHost.maxOutputFor(modelBlock) + hostConfig.maxBlockSize
-                                              + fifoPrefill),
-                          0.0f);
-        std::fill(channels.begin() + 1, channels.end(), first);
-        const auto& ch = channels.front();
-        latency = static_cast<int>(std::lround((ch.toModel.delaySeconds() + ch.toHost.delaySeconds()) * hostRate))
-                  + fifoPrefill;
-        hostOut.assign(static_cast<size_t>(channels.front().toHost.maxOutputFor(modelBlock)), 0.0f);
-    }
-    engine->prepare(hostConfig.numChannels, alignedModelBlock(modelBlock, spec.sampleRate, hostConfig.sampleRate));
+        prepareResamplers(hostRate, modelBlock);
+    engine->prepare(hostConfig.numChannels,
+                    resampling ? alignedModelBlock(modelBlock, spec.sampleRate, hostConfig.sampleRate) : modelBlock);
     // The engine's own delay, in host samples (whole, when the engine uses alignedModelBlock()).
     latency += static_cast<int>(std::lround(static_cast<double>(engine->latencySamples()) * hostRate / spec.sampleRate));
     modelIn.assign(static_cast<size_t>(hostConfig.numChannels), std::vector<float>(static_cast<size_t>(modelBlock), 0.0f));
@@ -67,6 +72,20 @@ ModelRunner::ModelRunner(const ModelSpec& spec, const HostConfig& config, Engine
     reset();
 }
 
+void ModelRunner::prepareResamplers(int hostRate, int modelBlock)
+{
+    // Every channel gets the same filters: designed once, copied.
+    auto& first = channels.front();
+    first.toModel.prepare(hostRate, modelSpec.sampleRate, hostConfig.maxBlockSize, hostRate);
+    first.toHost.prepare(modelSpec.sampleRate, hostRate, modelBlock, hostRate);
+    first.fifo.assign(static_cast<size_t>(first.toHost.maxOutputFor(modelBlock) + hostConfig.maxBlockSize + fifoPrefill),
+                      0.0f);
+    std::fill(channels.begin() + 1, channels.end(), first);
+    latency = static_cast<int>(std::lround((first.toModel.delaySeconds() + first.toHost.delaySeconds()) * hostRate))
+              + fifoPrefill;
+    hostOut.assign(static_cast<size_t>(first.toHost.maxOutputFor(modelBlock)), 0.0f);
+}
+
 std::unique_ptr<ModelRunner> ModelRunner::rebuildFor(const HostConfig& config) const
 {
     return std::make_unique<ModelRunner>(modelSpec, config, engineFactory);
@@ -74,11 +93,13 @@ std::unique_ptr<ModelRunner> ModelRunner::rebuildFor(const HostConfig& config) c
 
 int ModelRunner::warmUpSamples() const noexcept
 {
-    return static_cast<int>(std::lround(warmUpSeconds * hostConfig.sampleRate));
+    return unplayable.empty() ? static_cast<int>(std::lround(warmUpSeconds * hostConfig.sampleRate)) : 0;
 }
 
 void ModelRunner::warmUp()
 {
+    if (!unplayable.empty())
+        return;
     std::vector<float> silence(static_cast<size_t>(hostConfig.maxBlockSize), 0.0f);
     std::vector<const float*> in(static_cast<size_t>(hostConfig.numChannels), silence.data());
     std::vector<std::vector<float>> outData(static_cast<size_t>(hostConfig.numChannels), silence);

@@ -6,6 +6,7 @@
 #include "Resampler.h"
 
 #include <functional>
+#include <string>
 #include <memory>
 #include <vector>
 
@@ -19,16 +20,29 @@ struct HostConfig
     int maxBlockSize = 512;
     int numChannels = 2;
 
+    /// The configuration buffers are sized for when a host announces this one: block size and
+    /// channel count brought within HostLimits (the rate is kept as announced; see problem()).
+    HostConfig prepared() const noexcept
+    {
+        return { sampleRate, HostLimits::preparedBlockSize(maxBlockSize), HostLimits::preparedChannels(numChannels) };
+    }
+    /// Empty when TorchAmp can play at this configuration's rate, else why not.
+    std::string problem() const { return HostLimits::describeUnsupportedSampleRate(sampleRate, "the host"); }
+
     bool operator==(const HostConfig& o) const noexcept
     {
-        return sampleRate == o.sampleRate && maxBlockSize == o.maxBlockSize && numChannels == o.numChannels;
+        // A host that announced NaN keeps announcing the same configuration.
+        const bool sameRate = sampleRate == o.sampleRate || (sampleRate != sampleRate && o.sampleRate != o.sampleRate);
+        return sameRate && maxBlockSize == o.maxBlockSize && numChannels == o.numChannels;
     }
     bool operator!=(const HostConfig& o) const noexcept { return !(*this == o); }
 };
 
 /** One model ready to play at a host's rate: the native engine at the model's own sample rate,
     with band-limited resampling from the host rate and back when they differ, and a fixed,
-    whole-sample latency.
+    whole-sample latency. At a host rate TorchAmp does not support, or one it cannot resample the
+    model to, the runner passes its input through and problem() says why; rebuildFor() a supported
+    configuration plays the model again.
 
     Threads: built (and warmed up) off the audio thread; process(), reset() and setKnob() are
     real-time safe. */
@@ -38,9 +52,10 @@ public:
     /// Makes the engine for a model; empty means the native engine built from the spec.
     using EngineFactory = std::function<std::unique_ptr<InferenceEngine>()>;
 
-    /// Builds the resamplers for `config` and the engine from `makeEngine` (the native engine built
-    /// from `spec` when empty), and prepares it. Throws std::invalid_argument on a bad spec and
-    /// std::runtime_error when the engine cannot run.
+    /// Builds the resamplers for `config` (its block size and channel count brought within
+    /// HostLimits) and the engine from `makeEngine` (the native engine built from `spec` when
+    /// empty), and prepares it. Throws std::invalid_argument on a bad spec and std::runtime_error
+    /// when the engine cannot run.
     ModelRunner(const ModelSpec& spec, const HostConfig& config, EngineFactory makeEngine = {});
 
     /// The same model with the same kind of engine, for another configuration. Not real-time safe.
@@ -54,6 +69,8 @@ public:
     static int maxModelBlock(const ModelSpec& spec, const HostConfig& config);
 
     const char* engineName() const noexcept { return engine->name(); }
+    /// Empty when the model plays; else why the runner passes audio through (the host's rate).
+    const std::string& problem() const noexcept { return unplayable; }
     std::uint64_t underruns() const noexcept { return engine->underruns(); }
     /// See InferenceEngine::waitUntilCaughtUp(). Offline rendering only.
     void waitForEngine() const { engine->waitUntilCaughtUp(); }
@@ -87,6 +104,9 @@ public:
     void process(const float* const* in, float* const* out, int numChannels, int n) noexcept TORCHAMP_NONBLOCKING;
 
 private:
+    static std::string describeUnplayable(const ModelSpec& spec, const HostConfig& config);
+    void prepareResamplers(int hostRate, int modelBlock);
+
     struct ChannelBuffers
     {
         Resampler toModel, toHost;
@@ -97,6 +117,7 @@ private:
     ModelSpec modelSpec;
     HostConfig hostConfig;
     EngineFactory engineFactory;
+    std::string unplayable;
     std::unique_ptr<InferenceEngine> engine;
     bool resampling = false;
     int latency = 0;

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "Limits.h"
+
 #include <limits>
 #include <string>
 #include <vector>
@@ -49,18 +51,6 @@ struct DenseLayerSpec
     std::vector<float> weight; ///< [output, input], row-major (torch.nn.Linear's layout)
     std::vector<float> bias;   ///< [output]
     Activation activation = Activation::identity;
-};
-
-/** Hard limits of the native engine, checked before anything is allocated for a model. */
-struct ModelLimits
-{
-    static constexpr int maxLayers = 4;
-    static constexpr int maxDenseLayers = 4;
-    static constexpr int maxHiddenSize = 128;
-    static constexpr int maxKnobs = 8;
-    static constexpr int maxKnobNameLength = 64;
-    static constexpr int minSampleRate = 8000;
-    static constexpr int maxSampleRate = 384000;
 };
 
 /** What a model is: architecture, sizes, weights and metadata. Plain data, no LibTorch types,

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstring>
 #include <numeric>
+#include <stdexcept>
+#include <string>
 
 namespace torchamp
 {
@@ -78,11 +80,60 @@ double besselI0(double x)
 
 } // namespace
 
+namespace
+{
+/** The prototype's length and delay for a conversion, as prepare() designs it. */
+struct FilterShape
+{
+    int up = 1, down = 1;
+    long halfLength = 0;  // prototype samples on each side of the centre tap
+    int tapsPerPhase = 1; // padded to whole 16-float vectors
+    double protoRate = 0.0;
+};
+
+FilterShape shapeFor(int inRate, int outRate, int delayUnitRate)
+{
+    FilterShape f;
+    const int g = std::gcd(inRate, outRate);
+    f.up = outRate / g;
+    f.down = inRate / g;
+    if (f.up == 1 && f.down == 1)
+        return f;
+    f.protoRate = static_cast<double>(f.up) * inRate;
+    const double nyquist = 0.5 * std::min(inRate, outRate);
+    const double transition = nyquist - passbandFraction * nyquist;
+    const double estimate = (stopbandDb - 8.0) / (2.285 * 2.0 * pi * transition / f.protoRate);
+
+    // The delay, (N - 1) / 2 prototype samples, must be a whole number of delayUnitRate samples.
+    const auto unit = std::max(1LL, std::llround(f.protoRate / delayUnitRate));
+    f.halfLength = static_cast<long>(
+        std::max(1LL, (static_cast<long long>(std::ceil(estimate / 2.0)) + unit - 1) / unit) * unit);
+    // Each phase padded with zero taps (at its oldest end) to whole 16-float vectors: the dot
+    // product then has no scalar tail.
+    f.tapsPerPhase = static_cast<int>(((2 * f.halfLength + 1 + f.up - 1) / f.up + 15) / 16 * 16);
+    return f;
+}
+} // namespace
+
+std::string Resampler::describeUnsupported(int inRate, int outRate, int delayUnitRate)
+{
+    if (inRate <= 0 || outRate <= 0 || delayUnitRate <= 0)
+        return "a resampler needs positive sample rates";
+    const auto shape = shapeFor(inRate, outRate, delayUnitRate);
+    if (static_cast<long long>(shape.up) * shape.tapsPerPhase > maxFilterTaps)
+        return "resampling from " + std::to_string(inRate) + " Hz to " + std::to_string(outRate)
+               + " Hz needs a filter of more than " + std::to_string(maxFilterTaps >> 20)
+               + " M taps (the two rates have no small common ratio)";
+    return {};
+}
+
 void Resampler::prepare(int inRate, int outRate, int maxInputBlock, int delayUnitRate)
 {
-    const int g = std::gcd(inRate, outRate);
-    up = outRate / g;
-    down = inRate / g;
+    if (const auto problem = describeUnsupported(inRate, outRate, delayUnitRate); !problem.empty())
+        throw std::invalid_argument(problem);
+    const auto shape = shapeFor(inRate, outRate, delayUnitRate);
+    up = shape.up;
+    down = shape.down;
     maxInputBlock = std::max(1, maxInputBlock);
 
     if (up == 1 && down == 1)
@@ -94,25 +145,20 @@ void Resampler::prepare(int inRate, int outRate, int maxInputBlock, int delayUni
         reset();
         return;
     }
+    tapsPerPhase = shape.tapsPerPhase;
+    delay = static_cast<double>(shape.halfLength) / shape.protoRate;
+    designPhases(inRate, outRate, shape.halfLength, shape.protoRate);
+    history.assign(static_cast<size_t>(tapsPerPhase - 1 + maxInputBlock), 0.0f);
+    reset();
+}
 
-    const double protoRate = static_cast<double>(up) * inRate;
+void Resampler::designPhases(int inRate, int outRate, long halfLength, double protoRate)
+{
+    const long length = 2 * halfLength + 1;
     const double nyquist = 0.5 * std::min(inRate, outRate);
     const double passEdge = passbandFraction * nyquist;
-    const double transition = nyquist - passEdge;
     const double cutoff = 0.5 * (passEdge + nyquist);
     const double beta = 0.1102 * (stopbandDb - 8.7);
-    const double estimate = (stopbandDb - 8.0) / (2.285 * 2.0 * pi * transition / protoRate);
-
-    // The delay, (N - 1) / 2 prototype samples, must be a whole number of delayUnitRate samples.
-    const double perUnit = protoRate / delayUnitRate;
-    const auto unit = static_cast<long>(std::llround(perUnit));
-    const long halfLength = std::max(1L, (static_cast<long>(std::ceil(estimate / 2.0)) + unit - 1) / unit) * unit;
-    const long length = 2 * halfLength + 1;
-    delay = static_cast<double>(halfLength) / protoRate;
-
-    // Each phase padded with zero taps (at its oldest end) to whole 16-float vectors: the dot
-    // product then has no scalar tail.
-    tapsPerPhase = static_cast<int>(((length + up - 1) / up + 15) / 16 * 16);
     std::vector<double> h(static_cast<size_t>(tapsPerPhase) * static_cast<size_t>(up), 0.0);
     const double fc = cutoff / protoRate;
     const double i0Beta = besselI0(beta);
@@ -135,9 +181,6 @@ void Resampler::prepare(int inRate, int outRate, int maxInputBlock, int delayUni
         for (int j = 0; j < tapsPerPhase; ++j)
             phases[static_cast<size_t>(p * tapsPerPhase + (tapsPerPhase - 1 - j))] =
                 static_cast<float>(h[static_cast<size_t>(p + j * up)]);
-
-    history.assign(static_cast<size_t>(tapsPerPhase - 1 + maxInputBlock), 0.0f);
-    reset();
 }
 
 void Resampler::reset() noexcept
@@ -149,6 +192,8 @@ void Resampler::reset() noexcept
 
 int Resampler::maxOutputFor(int inRate, int outRate, int numInput) noexcept
 {
+    if (inRate <= 0 || outRate <= 0 || numInput < 0)
+        return 0;
     const int g = std::gcd(inRate, outRate);
     const long long up = outRate / g, down = inRate / g;
     return static_cast<int>((static_cast<long long>(numInput) * up + down - 1) / down) + 1;

@@ -2,6 +2,7 @@
 
 #include "RealtimeSafety.h"
 
+#include <string>
 #include <vector>
 
 namespace torchamp
@@ -20,8 +21,17 @@ namespace torchamp
 class Resampler
 {
 public:
+    /// Largest polyphase filter (all phases, in taps) prepare() designs: every pair of the usual
+    /// rates from 8 kHz to 768 kHz needs far less; pairs without a small common ratio (44,101 Hz
+    /// against 48 kHz) would need tens of millions.
+    static constexpr long long maxFilterTaps = 1LL << 22;
+
+    /// Empty when prepare() can convert between these rates, else why not. Any thread.
+    static std::string describeUnsupported(int inRate, int outRate, int delayUnitRate);
+
     /// Designs the filter and allocates for input blocks up to maxInputBlock. `delayUnitRate` is the
-    /// rate in which the filter delay must be whole (usually the host rate). Not real-time safe.
+    /// rate in which the filter delay must be whole (usually the host rate). Throws
+    /// std::invalid_argument where describeUnsupported() says why. Not real-time safe.
     void prepare(int inRate, int outRate, int maxInputBlock, int delayUnitRate);
 
     /// Clears the history. Audio thread.
@@ -44,6 +54,7 @@ public:
     bool isIdentity() const noexcept { return up == 1 && down == 1; }
 
 private:
+    void designPhases(int inRate, int outRate, long halfLength, double protoRate);
     int processBlock(const float* in, int numInput, float* out) noexcept TORCHAMP_NONBLOCKING;
 
     int up = 1, down = 1;   // L, M
