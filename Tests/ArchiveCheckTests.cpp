@@ -75,7 +75,7 @@ TEST(ArchiveCheck, passesEveryModelTorchWrote)
     ASSERT_GE(files.size(), 10u);
     for (const auto& file : files)
     {
-        auto bytes = readFileBytes(file);
+        auto bytes = readFileBytes(file, FileLimits::maxModelBytes);
         ASSERT_TRUE(bytes) << file;
         const auto result = check(*bytes);
         EXPECT_TRUE(result) << file << ": " << result.reason;
@@ -145,7 +145,7 @@ TEST(ArchiveCheck, tellsNotAZipAndTooLargeApart)
 {
     EXPECT_EQ(check({}).verdict, Verdict::notAZip);
     EXPECT_EQ(check(std::vector<char>(1000, 'z')).verdict, Verdict::notAZip);
-    auto model = readFileBytes(TORCHAMP_DEFAULT_MODEL_PATH);
+    auto model = readFileBytes(TORCHAMP_DEFAULT_MODEL_PATH, FileLimits::maxModelBytes);
     ASSERT_TRUE(model);
     model->resize(model->size() / 2);
     EXPECT_EQ(check(*model).verdict, Verdict::notAZip) << "cut in half";
@@ -155,7 +155,7 @@ TEST(ArchiveCheck, tellsNotAZipAndTooLargeApart)
 
 TEST(ArchiveCheck, theLoaderSaysWhatIsWrongBeforeLibTorchReadsIt)
 {
-    auto model = readFileBytes(TORCHAMP_DEFAULT_MODEL_PATH);
+    auto model = readFileBytes(TORCHAMP_DEFAULT_MODEL_PATH, FileLimits::maxModelBytes);
     ASSERT_TRUE(model);
     // Replace the stored data.pkl with a pickle of the same length that memoises at 458 million.
     const std::string text(model->begin(), model->end());

@@ -128,7 +128,7 @@ TEST(ModelLoader, fuzzCorpusAndRegressionsGiveAModelOrAMessage)
             continue;
         for (const auto& entry : fs::directory_iterator(dir))
         {
-            auto bytes = readFileBytes(entry.path().string());
+            auto bytes = readFileBytes(entry.path().string(), FileLimits::maxModelBytes);
             ASSERT_TRUE(bytes);
             auto loaded = loadModel(*bytes, entry.path().filename().string());
             if (!loaded)

@@ -11,6 +11,9 @@
 #include <array>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+
+#include <sys/stat.h>
 
 namespace torchamp
 {
@@ -29,7 +32,8 @@ struct Run
 Run render(const std::string& arguments)
 {
     const auto errFile = fs::temp_directory_path() / ("torchamp-render-err-" + std::to_string(::getpid()));
-    const std::string command = std::string(TORCHAMP_RENDER_BIN) + " " + arguments + " 2>" + errFile.string();
+    // A render that hangs fails the test (exit 124) instead of stalling the suite.
+    const std::string command = "timeout 120 " + std::string(TORCHAMP_RENDER_BIN) + " " + arguments + " 2>" + errFile.string();
     Run run;
     FILE* pipe = ::popen(command.c_str(), "r");
     if (!pipe)
@@ -192,6 +196,99 @@ TEST_F(RenderTool, exitCodesAndMessages)
     EXPECT_EQ(badKnob.exitCode, 2);
     EXPECT_NE(badKnob.err.find("no knob 'volume' (its knobs: gain)"), std::string::npos) << badKnob.err;
     EXPECT_EQ(render("--help").exitCode, 0);
+}
+
+/** A 16-bit PCM WAV file's bytes whose header says `rate`, `channels`, and a data chunk of `claimed` bytes. */
+std::string pcmWav(uint32_t rate, uint16_t channels, uint32_t claimed, const std::string& data)
+{
+    std::string h = "RIFF";
+    auto p32 = [&](uint32_t v) {
+        for (int i = 0; i < 4; ++i)
+            h.push_back(char((v >> (8 * i)) & 0xFF));
+    };
+    auto p16 = [&](uint16_t v) {
+        h.push_back(char(v & 0xFF));
+        h.push_back(char(v >> 8));
+    };
+    p32(36 + static_cast<uint32_t>(data.size()));
+    h += "WAVEfmt ";
+    p32(16);
+    p16(1);
+    p16(channels);
+    p32(rate);
+    p32(rate * channels * 2u);
+    p16(uint16_t(channels * 2));
+    p16(16);
+    h += "data";
+    p32(claimed);
+    return h + data;
+}
+
+TEST_F(RenderTool, hostileFilesAreRefusedOrRenderedButNeverCrashOrStall)
+{
+    auto write = [&](const std::string& name, const std::string& bytes) {
+        std::ofstream(path(name), std::ios::binary) << bytes;
+        return path(name);
+    };
+    std::string samples;
+    for (int i = 0; i < 100; ++i)
+        samples += std::string { char(i * 7), char(i % 50) };
+
+    // Sample rates no audio file has: refused with the figure and the range.
+    for (auto [rate, shown] : { std::pair { 4000000000u, "4000000000 Hz" }, std::pair { 1u, "1 Hz" } })
+    {
+        const auto in = write("rate.wav", pcmWav(rate, 1, 200, samples));
+        const auto run = render("--in " + in + " --out " + path("x.wav"));
+        EXPECT_EQ(run.exitCode, 4) << run.err;
+        EXPECT_NE(run.err.find(std::string("sample rate, ") + shown + ", is outside the 8 kHz..768 kHz"), std::string::npos)
+            << run.err;
+    }
+
+    // 64 channels: each its own state.
+    const auto wide = write("wide.wav", pcmWav(48000, 64, 64 * 2 * 100, std::string(64 * 2 * 100, '\x10')));
+    auto run = render("--in " + wide + " --out " + path("wide-out.wav"));
+    ASSERT_EQ(run.exitCode, 0) << run.err;
+    EXPECT_EQ(readWav(path("wide-out.wav"))->numChannels(), 64);
+
+    // A data chunk that claims 4 GB and holds 100 bytes: the 50 samples that are there.
+    const auto cut = write("cut.wav", pcmWav(48000, 1, 0xFFFFFFF0u, samples.substr(0, 100)));
+    run = render("--in " + cut + " --out " + path("cut-out.wav"));
+    ASSERT_EQ(run.exitCode, 0) << run.err;
+    EXPECT_EQ(readWav(path("cut-out.wav"))->numFrames(), 50u);
+
+    // A 2 GB model file (sparse): refused from its size.
+    std::ofstream(path("model.pt")).close();
+    fs::resize_file(path("model.pt"), std::uintmax_t { 2048 } << 20);
+    run = render("--model " + path("model.pt") + " --in " + path("in.wav") + " --out " + path("x.wav"));
+    EXPECT_EQ(run.exitCode, 3);
+    EXPECT_NE(run.err.find("model.pt: the file is 2048 MB, above the 256 MB TorchAmp reads"), std::string::npos) << run.err;
+
+    // What is not a file: a FIFO (opening it would wait for a writer), a device, a folder.
+    ASSERT_EQ(::mkfifo(path("pipe.wav").c_str(), 0644), 0);
+    run = render("--in " + path("pipe.wav") + " --out " + path("x.wav"));
+    EXPECT_EQ(run.exitCode, 4);
+    EXPECT_NE(run.err.find("pipe.wav: a named pipe (FIFO), not a file"), std::string::npos) << run.err;
+    run = render("--model /dev/zero --in " + path("in.wav") + " --out " + path("x.wav"));
+    EXPECT_EQ(run.exitCode, 3);
+    EXPECT_NE(run.err.find("zero: a device, not a file"), std::string::npos) << run.err;
+    run = render("--in " + dir.string() + " --out " + path("x.wav"));
+    EXPECT_EQ(run.exitCode, 4);
+    EXPECT_NE(run.err.find("a folder, not a file"), std::string::npos) << run.err;
+}
+
+TEST_F(RenderTool, aModelRateWithNoSmallRatioToTheFilesRateIsRefused)
+{
+    std::ifstream seed(std::string(TORCHAMP_FUZZ_DIR) + "/corpus/nam/lstm1x2.nam");
+    std::string nam((std::istreambuf_iterator<char>(seed)), std::istreambuf_iterator<char>());
+    const std::string rate = "\"sample_rate\": 48000";
+    const auto at = nam.find(rate);
+    ASSERT_NE(at, std::string::npos);
+    nam.replace(at, rate.size(), "\"sample_rate\": 44101");
+    std::ofstream(path("odd.nam")) << nam;
+    const auto run = render("--model " + path("odd.nam") + " --in " + path("in.wav") + " --out " + path("x.wav"));
+    EXPECT_EQ(run.exitCode, 3);
+    EXPECT_NE(run.err.find("odd.nam: the model runs at 44101 Hz and the audio at 48000 Hz"), std::string::npos) << run.err;
+    EXPECT_NE(run.err.find("no small common ratio"), std::string::npos) << run.err;
 }
 
 } // namespace

@@ -1,3 +1,4 @@
+#include "Limits.h"
 #include "WavFile.h"
 
 #include <gtest/gtest.h>
@@ -91,6 +92,92 @@ TEST(WavFile, clearErrors)
     a.sampleRate = 48000;
     a.channels = { { 0.0f } };
     EXPECT_NE(writeWavFloat("/nonexistent/dir/out.wav", a).find("cannot create"), std::string::npos);
+}
+
+/** A canonical 44-byte PCM header; `dataBytes` is what the data chunk claims. */
+std::string pcmHeader(uint16_t bits, uint16_t channels, uint32_t rate, uint32_t dataBytes)
+{
+    std::string h = "RIFF";
+    auto p32 = [&](uint32_t v) {
+        for (int i = 0; i < 4; ++i)
+            h.push_back(char((v >> (8 * i)) & 0xFF));
+    };
+    auto p16 = [&](uint16_t v) {
+        h.push_back(char(v & 0xFF));
+        h.push_back(char(v >> 8));
+    };
+    p32(36 + dataBytes);
+    h += "WAVEfmt ";
+    p32(16);
+    p16(1);
+    p16(channels);
+    p32(rate);
+    p32(rate * channels * bits / 8);
+    p16(uint16_t(channels * bits / 8));
+    p16(bits);
+    h += "data";
+    p32(dataBytes);
+    return h;
+}
+
+TEST(WavFile, reportsTheRateTheHeaderStatesEvenBeyondAnyRealOne)
+{
+    // The reader reports; torchamp-render refuses rates outside HostLimits with this figure.
+    const auto bytes = pcmHeader(16, 1, 4000000000u, 4) + std::string("\x00\x40\x00\x80", 4);
+    auto a = parseWav(bytes.data(), bytes.size(), "fast.wav");
+    ASSERT_TRUE(a) << a.error();
+    EXPECT_EQ(a->sampleRate, 4000000000LL);
+    EXPECT_EQ(a->numFrames(), 2u);
+}
+
+TEST(WavFile, aDataChunkClaimingMoreThanTheFileHoldsKeepsWhatIsThere)
+{
+    const auto bytes = pcmHeader(16, 1, 48000, 0xFFFFFFF0u) + std::string(100, '\x01');
+    auto a = parseWav(bytes.data(), bytes.size(), "cut.wav");
+    ASSERT_TRUE(a) << a.error();
+    EXPECT_EQ(a->numFrames(), 50u);
+}
+
+TEST(WavFile, sixtyFourChannelsAreReadAndSixtyFiveRefused)
+{
+    for (uint16_t channels : { 64, 65 })
+    {
+        const auto bytes = pcmHeader(16, channels, 48000, channels * 2u) + std::string(channels * 2u, '\0');
+        auto a = parseWav(bytes.data(), bytes.size(), "many.wav");
+        EXPECT_EQ(static_cast<bool>(a), channels == HostLimits::maxChannels) << channels;
+        if (a)
+            EXPECT_EQ(a->numChannels(), 64);
+        else
+            EXPECT_EQ(a.error(), "many.wav: inconsistent WAV header");
+    }
+}
+
+TEST(WavFile, readsOnlyRegularFiles)
+{
+    const auto folder = tempPath("folder.wav");
+    fs::create_directory(folder);
+    EXPECT_NE(readWav(folder).error().find("a folder, not a file"), std::string::npos);
+    fs::remove(folder);
+    EXPECT_EQ(readWav("/dev/zero").error(), "zero: a device, not a file");
+}
+
+TEST(WavFile, fuzzCorpusAndRegressionsDecodeOrAreRefusedWithTheName)
+{
+    int files = 0;
+    for (const char* folder : { "corpus/wav", "regressions/wav" })
+    {
+        const fs::path dir = fs::path(TORCHAMP_FUZZ_DIR) / folder;
+        if (!fs::exists(dir))
+            continue;
+        for (const auto& entry : fs::directory_iterator(dir))
+        {
+            auto a = readWav(entry.path().string());
+            if (!a)
+                EXPECT_EQ(a.error().rfind(entry.path().filename().string(), 0), 0u) << a.error();
+            ++files;
+        }
+    }
+    EXPECT_GE(files, 4);
 }
 
 } // namespace

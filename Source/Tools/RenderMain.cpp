@@ -231,6 +231,9 @@ int main(int argc, char** argv)
         fail(exitAudio, audio.error());
     if (audio->numFrames() == 0)
         fail(exitAudio, options.in + ": the file has no audio frames");
+    if (auto problem = HostLimits::describeUnsupportedSampleRate(static_cast<double>(audio->sampleRate), options.in);
+        !problem.empty())
+        fail(exitAudio, problem + "; convert it first (for example: sox IN.wav -r 48000 OUT.wav)");
     const bool rateDiffers = audio->sampleRate != spec.sampleRate;
 
     const int channels = audio->numChannels();
@@ -247,6 +250,8 @@ int main(int argc, char** argv)
     try
     {
         auto runner = std::make_unique<ModelRunner>(spec, chain.config(), loaded->engineFactory());
+        if (!runner->problem().empty())
+            fail(exitModel, modelName + ": " + runner->problem());
         if (options.warmUp)
         {
             runner->warmUp();

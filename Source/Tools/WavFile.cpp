@@ -1,9 +1,11 @@
 #include "WavFile.h"
 
+#include "FileBytes.h"
+#include "Limits.h"
+
 #include <cstdint>
 #include <cstring>
 #include <fstream>
-#include <iterator>
 
 namespace torchamp
 {
@@ -71,12 +73,17 @@ float decodeSample(const unsigned char* p, uint16_t format, int bits)
 
 Result<AudioData> readWav(const std::string& path)
 {
+    auto bytes = readFileBytes(path, FileLimits::maxAudioFileBytes);
+    if (!bytes)
+        return Result<AudioData>::failure(bytes.error());
+    return parseWav(bytes->data(), bytes->size(), fileNameOf(path));
+}
+
+Result<AudioData> parseWav(const char* fileBytes, std::size_t fileSize, const std::string& path)
+{
     using R = Result<AudioData>;
-    std::ifstream file(path, std::ios::binary);
-    if (!file)
-        return R::failure(path + ": cannot open the audio file (does it exist?)");
-    const std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-    if (bytes.size() < 12 || std::memcmp(bytes.data(), "RIFF", 4) != 0 || std::memcmp(bytes.data() + 8, "WAVE", 4) != 0)
+    const auto* bytes = reinterpret_cast<const unsigned char*>(fileBytes);
+    if (fileSize < 12 || std::memcmp(bytes, "RIFF", 4) != 0 || std::memcmp(bytes + 8, "WAVE", 4) != 0)
         return R::failure(path + ": not a WAV file (RIFF/WAVE header missing)");
 
     uint16_t format = 0, channels = 0, bits = 0, blockAlign = 0;
@@ -84,11 +91,11 @@ Result<AudioData> readWav(const std::string& path)
     const unsigned char* data = nullptr;
     size_t dataSize = 0;
     size_t pos = 12;
-    while (pos + 8 <= bytes.size())
+    while (pos + 8 <= fileSize)
     {
-        const unsigned char* chunk = bytes.data() + pos;
+        const unsigned char* chunk = bytes + pos;
         const size_t size = le32(chunk + 4);
-        const size_t available = bytes.size() - pos - 8;
+        const size_t available = fileSize - pos - 8;
         if (std::memcmp(chunk, "fmt ", 4) == 0)
         {
             if (size < 16 || size > available)
@@ -118,11 +125,11 @@ Result<AudioData> readWav(const std::string& path)
     if (!supported)
         return R::failure(path + ": unsupported WAV encoding (format " + std::to_string(format) + ", "
                           + std::to_string(bits) + " bits); use PCM 16/24/32-bit or 32-bit float");
-    if (channels == 0 || channels > 64 || rate == 0 || blockAlign != channels * (bits / 8))
+    if (channels == 0 || channels > HostLimits::maxChannels || rate == 0 || blockAlign != channels * (bits / 8))
         return R::failure(path + ": inconsistent WAV header");
 
     AudioData audio;
-    audio.sampleRate = static_cast<int>(rate);
+    audio.sampleRate = rate;
     const size_t frames = dataSize / blockAlign;
     audio.channels.assign(channels, std::vector<float>(frames));
     const int bytesPerSample = bits / 8;
@@ -140,6 +147,8 @@ std::string writeWavFloat(const std::string& path, const AudioData& audio)
     const uint64_t dataBytes = uint64_t(frames) * channels * 4;
     if (dataBytes > 0xFFFFFFFFull - 64)
         return path + ": audio too long for a WAV file";
+    if (audio.sampleRate <= 0 || static_cast<uint64_t>(audio.sampleRate) * channels * 4 > 0xFFFFFFFFull)
+        return path + ": a WAV file cannot hold audio at " + std::to_string(audio.sampleRate) + " Hz";
 
     std::string out;
     out.reserve(static_cast<size_t>(dataBytes) + 64);

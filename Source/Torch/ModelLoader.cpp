@@ -8,8 +8,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
-#include <iterator>
 #include <random>
 #include <sstream>
 
@@ -149,26 +147,12 @@ Result<std::vector<float>> renderLibTorch(const std::shared_ptr<const TorchModul
     return Result<std::vector<float>>::success(std::move(out));
 }
 
-Result<std::vector<char>> readFileBytes(const std::string& path)
-{
-    std::ifstream file(path, std::ios::binary);
-    if (!file)
-        return Result<std::vector<char>>::failure(path + ": cannot open the file (does it exist, can it be read?)");
-    std::vector<char> bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-    if (file.bad())
-        return Result<std::vector<char>>::failure(path + ": reading the file failed");
-    return Result<std::vector<char>>::success(std::move(bytes));
-}
-
 Result<LoadedModel> loadModelFile(const std::string& path, const LoadOptions& options)
 {
-    auto bytes = readFileBytes(path);
+    auto bytes = readFileBytes(path, FileLimits::maxModelBytes);
     if (!bytes)
         return Result<LoadedModel>::failure(bytes.error());
-    auto name = path;
-    if (auto slash = name.find_last_of("/\\"); slash != std::string::npos)
-        name = name.substr(slash + 1);
-    return loadModel(*bytes, name, options);
+    return loadModel(*bytes, fileNameOf(path), options);
 }
 
 ModelRunner::EngineFactory LoadedModel::engineFactory() const

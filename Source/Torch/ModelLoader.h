@@ -1,5 +1,6 @@
 #pragma once
 
+#include "FileBytes.h"
 #include "ModelRunner.h"
 #include "ModelSpec.h"
 #include "Result.h"
@@ -50,9 +51,6 @@ struct LoadedModel
     ModelRunner::EngineFactory engineFactory() const;
 };
 
-/** Reads a whole file into memory. Off the audio thread. */
-Result<std::vector<char>> readFileBytes(const std::string& path);
-
 /** Loads a model from its bytes. TorchScript: LibTorch load, contract check, weight extraction,
     native engine build and parity check. A JSON file (Neural Amp Modeler .nam, RTNeural/AIDA-X,
     GuitarML or a PyTorch state_dict; see ModelImport.h) is imported for the native engine, with no
@@ -61,7 +59,7 @@ Result<std::vector<char>> readFileBytes(const std::string& path);
 Result<LoadedModel> loadModel(const std::vector<char>& bytes, const std::string& displayName,
                               const LoadOptions& options = {});
 
-/** loadModel() on a file's contents. */
+/** loadModel() on a file's contents, read with readFileBytes() (FileBytes.h) up to FileLimits::maxModelBytes. */
 Result<LoadedModel> loadModelFile(const std::string& path, const LoadOptions& options = {});
 
 /** The deterministic signal the parity check plays (plucks, a sweep, noise bursts, silence, loud
