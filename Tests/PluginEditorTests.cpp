@@ -94,6 +94,20 @@ TEST_F(PluginEditor, showsWhyALoadFailedAndKeepsTheModel)
     EXPECT_TRUE(editor->statusText().contains("Still playing")) << editor->statusText();
 }
 
+TEST_F(PluginEditor, saysWhyTheAudioPassesThroughAtAnUnsupportedHostRate)
+{
+    TorchAmpProcessor p;
+    p.prepareToPlay(1.0, 256);
+    std::unique_ptr<TorchAmpEditor> editor(dynamic_cast<TorchAmpEditor*>(p.createEditor()));
+    editor->setSize(700, 400);
+    snapshot(*editor, "editor-screenshot-unsupported-rate.png");
+    EXPECT_TRUE(editor->statusText().startsWith("Not playing: the host's sample rate, 1 Hz, is outside the 8 kHz..768 kHz"))
+        << editor->statusText();
+    p.prepareToPlay(48000.0, 256);
+    editor->timerCallback_forTests();
+    EXPECT_TRUE(editor->statusText().startsWith("Playing at the model's own rate")) << editor->statusText();
+}
+
 TEST_F(PluginEditor, opensAndClosesRepeatedlyDuringPlayback)
 {
     TorchAmpProcessor p;

@@ -7,6 +7,11 @@
 
 #include <complex>
 #include <filesystem>
+#include <fstream>
+#include <limits>
+
+#include <sys/stat.h>
+#include <unistd.h>
 #include <random>
 #include <thread>
 
@@ -249,7 +254,120 @@ TEST_F(PluginProcessor, aFailedLoadLeavesTheModelPlayingAndSaysWhy)
     EXPECT_EQ(p.modelStatus().spec.name, name);
     EXPECT_NE(p.modelStatus().lastError.find("truncated.pt: not a TorchScript file"), std::string::npos);
     p.loadModelFile(juce::File("/nonexistent/amp.pt"));
-    EXPECT_NE(p.modelStatus().lastError.find("amp.pt: cannot read the file"), std::string::npos);
+    ASSERT_TRUE(p.waitForModelLoads());
+    EXPECT_EQ(p.modelStatus().lastError, "amp.pt: cannot open the file (No such file or directory)");
+}
+
+TEST_F(PluginProcessor, hostileHostNumbersNeverCrashAndTheEditorSaysWhy)
+{
+    TorchAmpProcessor p;
+    setLayout(p, 2);
+    juce::MidiBuffer midi;
+    const auto signal = test::makeTestSignal(20000, 31);
+    auto playBlock = [&](int channels, int n) {
+        juce::AudioBuffer<float> b(channels, n);
+        for (int ch = 0; ch < channels; ++ch)
+            b.copyFrom(ch, 0, signal.data(), std::min(n, static_cast<int>(signal.size())));
+        test::AllocationCounter counter;
+        p.processBlock(b, midi);
+        EXPECT_EQ(counter.count(), 0) << channels << " x " << n;
+        return b;
+    };
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    for (double rate : { 0.0, -44100.0, nan, std::numeric_limits<double>::infinity(), 1.0, 4.0e9 })
+        for (int block : { 0, -1, 1, 1 << 30 })
+        {
+            p.prepareToPlay(rate, block);
+            EXPECT_NE(p.playbackProblem().find("outside the 8 kHz..768 kHz"), std::string::npos) << rate;
+            EXPECT_EQ(p.getLatencySamples(), 0);
+            const auto b = playBlock(2, 512);
+            for (int i = 0; i < 512; ++i) // unprocessed: what went in comes out
+                ASSERT_EQ(b.getSample(1, i), signal[static_cast<size_t>(i)]) << rate;
+        }
+    for (int block : { 0, -7, 1, 1 << 30 })
+    {
+        p.prepareToPlay(48000.0, block);
+        EXPECT_EQ(p.playbackProblem(), "");
+        for (auto [channels, n] : { std::pair { 2, 0 }, std::pair { 2, 1 }, std::pair { 8, 300 }, std::pair { 0, 64 },
+                                    std::pair { 1, 20000 } })
+        {
+            const auto b = playBlock(channels, n);
+            for (int ch = 0; ch < b.getNumChannels(); ++ch)
+                for (int i = 0; i < n; ++i)
+                    ASSERT_TRUE(std::isfinite(b.getSample(ch, i)));
+        }
+    }
+    EXPECT_FALSE(p.modelStatus().spec.layers.empty()) << "the default model survived it all";
+}
+
+TEST_F(PluginProcessor, parameterValuesThatAreNotNumbersInAStateTakeTheirDefaults)
+{
+    TorchAmpProcessor p;
+    juce::XmlElement root("TorchAmpState");
+    root.setAttribute("version", TorchAmpProcessor::stateVersion);
+    auto* params = root.createNewChildElement("TorchAmp");
+    auto add = [&](const char* id, const juce::String& value) {
+        auto* param = params->createNewChildElement("PARAM");
+        param->setAttribute("id", id);
+        param->setAttribute("value", value);
+    };
+    add("inputGain", "nan");
+    add("outputGain", "1e300");
+    add("mix", "-inf");
+    add("knob1", "inf");
+    add("knob2", "-5");
+    juce::MemoryBlock data;
+    juce::AudioProcessor::copyXmlToBinary(root, data);
+    p.setStateInformation(data.getData(), static_cast<int>(data.getSize()));
+    auto value = [&](const char* id) { return p.parameters().getRawParameterValue(id)->load(); };
+    EXPECT_EQ(value("inputGain"), 0.0f);
+    EXPECT_EQ(value("outputGain"), 24.0f);
+    EXPECT_EQ(value("mix"), 100.0f);
+    EXPECT_EQ(value("knob1"), 0.5f);
+    EXPECT_EQ(value("knob2"), 0.0f);
+
+    // A model whose stored size is absurd is refused before it is decoded.
+    juce::XmlElement withModel("TorchAmpState");
+    auto* model = withModel.createNewChildElement("Model");
+    model->setAttribute("name", "huge");
+    model->setAttribute("default", false);
+    model->setAttribute("size", 2000000000);
+    model->addTextElement("AAAA");
+    juce::AudioProcessor::copyXmlToBinary(withModel, data);
+    p.setStateInformation(data.getData(), static_cast<int>(data.getSize()));
+    ASSERT_TRUE(p.waitForModelLoads());
+    EXPECT_NE(p.modelStatus().lastError.find("huge: the model stored in this session is damaged or too large"),
+              std::string::npos);
+    EXPECT_TRUE(p.modelStatus().isDefault);
+}
+
+TEST_F(PluginProcessor, filesThatAreNotModelsAreRefusedOnTheLoaderThreadWithoutReadingThem)
+{
+    namespace fs = std::filesystem;
+    TorchAmpProcessor p;
+    const auto dir = fs::temp_directory_path() / ("torchamp-hostile-" + std::to_string(::getpid()));
+    fs::create_directories(dir);
+    const auto fifo = dir / "pipe.pt";
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0644), 0);
+    const auto huge = dir / "huge.pt";
+    std::ofstream(huge).close();
+    fs::resize_file(huge, std::uintmax_t { 2048 } << 20); // sparse
+    struct Case
+    {
+        fs::path file;
+        std::string message;
+    };
+    for (const auto& c : { Case { fifo, "pipe.pt: a named pipe (FIFO), not a file" },
+                           Case { huge, "huge.pt: the file is 2048 MB, above the 256 MB TorchAmp reads" },
+                           Case { dir, dir.filename().string() + ": a folder, not a file" },
+                           Case { "/dev/zero", "zero: a device, not a file" } })
+    {
+        p.loadModelFile(juce::File(c.file.string()));
+        ASSERT_TRUE(p.waitForModelLoads(5000)) << c.file;
+        EXPECT_EQ(p.modelStatus().lastError, c.message);
+        EXPECT_TRUE(p.modelStatus().isDefault);
+    }
+    fs::remove_all(dir);
 }
 
 TEST_F(PluginProcessor, knobParametersTakeTheModelsKnobNames)

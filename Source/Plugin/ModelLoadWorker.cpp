@@ -100,6 +100,13 @@ void ModelLoadWorker::load(Request r)
         current.lastError = why;
     };
 
+    if (r.readFromPath)
+    {
+        auto bytes = readFileBytes(r.path, FileLimits::maxModelBytes);
+        if (!bytes)
+            return fail(bytes.error());
+        r.bytes = std::move(*bytes);
+    }
     const auto hash = sha256Hex(r.bytes);
     if (!r.expectedSha256.empty() && r.expectedSha256 != hash)
         return fail(r.displayName + ": the model stored in this session is damaged (its SHA-256 does not match)");

@@ -53,6 +53,8 @@ public:
         std::string expectedSha256; ///< from a saved state; empty to skip the check
         EngineChoice engine = EngineChoice::automatic;
         bool safeMode = true; ///< refuse TorchScript using operators outside the safe list
+        /// Read `path` on the worker's thread (readFileBytes(), size-checked) instead of taking `bytes`.
+        bool readFromPath = false;
     };
 
     /// Queues a load; a newer request replaces one that has not started yet.

@@ -131,11 +131,14 @@ void TorchAmpEditor::refreshModelInfo()
                             juce::dontSendNotification);
 
     const double hostRate = processor.hostSampleRate();
+    shownProblem = processor.playbackProblem();
     juce::String line;
     if (s.loading)
         line = "Loading model...";
     else if (!s.lastError.empty())
         line = "Could not load: " + juce::String(s.lastError) + "\nStill playing " + spec.name + ".";
+    else if (!shownProblem.empty())
+        line = "Not playing: " + juce::String(shownProblem) + ".";
     else if (processor.isResampling())
         line = "Resampling " + formatRate(hostRate) + " -> " + formatRate(spec.sampleRate) + " (model rate), latency "
                + juce::String(processor.getLatencySamples()) + " samples";
@@ -144,7 +147,7 @@ void TorchAmpEditor::refreshModelInfo()
     if (!s.isDefault && s.path.size() > 0 && s.lastError.empty() && !s.loading)
         line << "\n" << juce::String(s.path);
     status.setText(line, juce::dontSendNotification);
-    status.setColour(juce::Label::textColourId, s.lastError.empty() ? dimText : errorColour);
+    status.setColour(juce::Label::textColourId, s.lastError.empty() && shownProblem.empty() ? dimText : errorColour);
 
     for (int k = 0; k < TorchAmpProcessor::knobPoolSize; ++k)
     {
@@ -162,7 +165,8 @@ void TorchAmpEditor::timerCallback()
 {
     if (processor.modelStatus().generation != shownGeneration)
         refreshModelInfo();
-    else if (processor.isResampling() != status.getText().startsWith("Resampling"))
+    else if (processor.isResampling() != status.getText().startsWith("Resampling")
+             || processor.playbackProblem() != shownProblem)
         refreshModelInfo();
     juce::String load = "CPU " + juce::String(100.0f * processor.cpuLoad(), 1) + "% of the block time";
     if (processor.modelStatus().engine == "libtorch")

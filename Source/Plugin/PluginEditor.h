@@ -58,6 +58,7 @@ private:
     float meterLevel = 0.0f;
     bool dragHover = false;
     int shownGeneration = -1;
+    std::string shownProblem; // the processor's playbackProblem() as last shown
     juce::Rectangle<int> meterArea;
 
     JUCE_DECLARE_NON_COPYABLE_WITH_LEAK_DETECTOR(TorchAmpEditor)

@@ -125,17 +125,16 @@ void TorchAmpProcessor::handleAsyncUpdate()
 
 void TorchAmpProcessor::loadModelFile(const juce::File& file)
 {
-    juce::MemoryBlock data;
-    const auto name = file.getFileName().toStdString();
-    if (!file.existsAsFile() || !file.loadFileAsData(data))
-    {
-        worker.reportFailure(name + ": cannot read the file (does it exist, can it be read?)");
-        return;
-    }
+    // The worker reads the file: a large, slow or special file (a FIFO, a device) never holds up
+    // the message thread.
     knobDefaultsPending = true;
-    const auto* bytes = static_cast<const char*>(data.getData());
-    worker.request({ std::vector<char>(bytes, bytes + data.getSize()), name, file.getFullPathName().toStdString(),
-                     false, {}, engineChoice.load(), safeMode.load() });
+    ModelLoadWorker::Request r;
+    r.displayName = file.getFileName().toStdString();
+    r.path = file.getFullPathName().toStdString();
+    r.engine = engineChoice.load();
+    r.safeMode = safeMode.load();
+    r.readFromPath = true;
+    worker.request(std::move(r));
 }
 
 void TorchAmpProcessor::setEngineChoice(EngineChoice choice)
@@ -151,8 +150,9 @@ void TorchAmpProcessor::setEngineChoice(EngineChoice choice)
 void TorchAmpProcessor::prepareToPlay(double newSampleRate, int maximumExpectedSamplesPerBlock)
 {
     sampleRate = newSampleRate;
-    const int channels = std::max(1, std::max(getTotalNumInputChannels(), getTotalNumOutputChannels()));
-    chain.prepare({ newSampleRate, std::max(1, maximumExpectedSamplesPerBlock), channels });
+    // The chain checks what the host says (HostLimits) and passes audio through at rates outside it.
+    chain.prepare({ newSampleRate, maximumExpectedSamplesPerBlock,
+                    std::max(getTotalNumInputChannels(), getTotalNumOutputChannels()) });
     setLatencySamples(chain.latencySamples());
     chain.setInputGainDb(inputGainDb->load());
     chain.setOutputGainDb(outputGainDb->load());
@@ -207,7 +207,8 @@ void TorchAmpProcessor::run(juce::AudioBuffer<float>& buffer, bool bypassed) noe
         const double seconds = juce::Time::highResolutionTicksToSeconds(juce::Time::getHighResolutionTicks() - start);
         const auto load = static_cast<float>(seconds * sampleRate / n);
         const float previous = cpuLoadValue.load(std::memory_order_relaxed);
-        cpuLoadValue.store(previous + 0.1f * (load - previous), std::memory_order_relaxed);
+        if (std::isfinite(load))
+            cpuLoadValue.store(previous + 0.1f * (load - previous), std::memory_order_relaxed);
     }
 }
 
@@ -262,9 +263,26 @@ std::unique_ptr<juce::XmlElement> TorchAmpProcessor::parseStateXml(const void* d
     return juce::parseXML(juce::String(juce::CharPointer_UTF8(text), juce::CharPointer_UTF8(text + length)));
 }
 
+void TorchAmpProcessor::sanitiseParameterValues(juce::XmlElement& params) const
+{
+    // A damaged or hand-edited session may hold NaN, infinities or values beyond a parameter's
+    // range: such a value takes the parameter's default, an out-of-range one its nearest end.
+    for (auto* p : params.getChildWithTagNameIterator("PARAM"))
+    {
+        const auto* parameter = dynamic_cast<juce::RangedAudioParameter*>(state.getParameter(p->getStringAttribute("id")));
+        if (parameter == nullptr || !p->hasAttribute("value"))
+            continue;
+        const auto& range = parameter->getNormalisableRange();
+        const double value = p->getDoubleAttribute("value");
+        p->setAttribute("value", std::isfinite(value)
+                                     ? juce::jlimit(static_cast<double>(range.start), static_cast<double>(range.end), value)
+                                     : static_cast<double>(parameter->convertFrom0to1(parameter->getDefaultValue())));
+    }
+}
+
 void TorchAmpProcessor::setStateInformation(const void* data, int sizeInBytes)
 {
-    if (data == nullptr || sizeInBytes <= 0)
+    if (data == nullptr || sizeInBytes <= 0 || static_cast<std::size_t>(sizeInBytes) > FileLimits::maxStateBytes)
         return;
     const auto root = parseStateXml(data, sizeInBytes);
     if (root == nullptr || !root->hasTagName("TorchAmpState"))
@@ -272,7 +290,10 @@ void TorchAmpProcessor::setStateInformation(const void* data, int sizeInBytes)
 
     // A state from a newer TorchAmp: take what this version understands.
     if (auto* params = root->getChildByName(state.state.getType()))
+    {
+        sanitiseParameterValues(*params);
         state.replaceState(juce::ValueTree::fromXml(*params));
+    }
 
     safeMode = root->getBoolAttribute("safeMode", true);
     const auto* model = root->getChildByName("Model");
@@ -288,6 +309,13 @@ void TorchAmpProcessor::setStateInformation(const void* data, int sizeInBytes)
         if (!status.isDefault || status.engineChoice != engineChoice.load())
             worker.request({ resources::defaultModelBytes(), resources::defaultModelName, {}, true, {}, engineChoice.load(),
                              safeMode.load() });
+        return;
+    }
+    const auto declaredSize = model->getIntAttribute("size", -1);
+    if (declaredSize < 0 || static_cast<std::size_t>(declaredSize) > FileLimits::maxModelBytes)
+    {
+        worker.reportFailure(model->getStringAttribute("name").toStdString()
+                             + ": the model stored in this session is damaged or too large; the current model keeps playing");
         return;
     }
     juce::MemoryOutputStream decoded;

@@ -106,6 +106,9 @@ public:
     ModelStatus modelStatus() const { return worker.status(); }
 
     bool isResampling() const { return chain.isResampling(); }
+    /// Why the audio passes through unprocessed (a host rate outside HostLimits, a model that cannot
+    /// be resampled to it); empty while the model plays. Off the audio thread.
+    std::string playbackProblem() const { return chain.problem(); }
     /// The rate of the last prepareToPlay(). Off the audio thread.
     double hostSampleRate() const { return chain.config().sampleRate; }
 
@@ -119,6 +122,7 @@ private:
     static juce::AudioProcessorValueTreeState::ParameterLayout createParameterLayout();
     /// The state's XML, or null for anything that is not an intact TorchAmp state.
     static std::unique_ptr<juce::XmlElement> parseStateXml(const void* data, int sizeInBytes);
+    void sanitiseParameterValues(juce::XmlElement& params) const;
     void handleAsyncUpdate() override;
     void applyModelToParameters(const ModelSpec& spec, bool resetKnobsToDefaults);
     void run(juce::AudioBuffer<float>& buffer, bool bypassed) noexcept TORCHAMP_NONBLOCKING;
