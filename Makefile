@@ -68,9 +68,11 @@ tsan:
 	build-tsan/bin/torchamp_loader_tests --gtest_filter='LibTorchEngine.*' && \
 	build-tsan/bin/torchamp_plugin_tests --gtest_filter='$(TSAN_PLUGIN_TESTS)'
 
-# libFuzzer (with AddressSanitizer and LeakSanitizer) on the archive check, the model loader and state restore,
-# FUZZ_SECONDS each from the seed corpus in Tests/fuzz; the hostile-file tests run under ASan too
-# (with the symbolizer: LeakSanitizer matches its suppressions by function name).
+# libFuzzer (with AddressSanitizer and LeakSanitizer) on the archive check, the model loader, state
+# restore, the WAV reader and each JSON importer, FUZZ_SECONDS each from the seed corpus in Tests/fuzz;
+# the hostile-file and hostile-host tests run under ASan too (with the symbolizer: LeakSanitizer
+# matches its suppressions by function name).
+ASAN_HOSTILE_TESTS := *hostile*:*Hostile*:*UnsupportedHostRate*:FileBytes.*:WavFile.*:*NotModels*:*NotNumbers*
 FUZZ_SECONDS ?= 60
 FUZZ_RUNS ?=
 fuzz:
@@ -78,8 +80,12 @@ fuzz:
 	@cmake --preset fuzz > build-fuzz.configure.log 2>&1 || { cat build-fuzz.configure.log; exit 1; }
 	cmake --build --preset fuzz
 	Tests/fuzz/run-fuzzers.sh build-fuzz $(FUZZ_SECONDS) $(FUZZ_RUNS)
-	ASAN_SYMBOLIZER_PATH=$$(command -v llvm-symbolizer-22 || command -v llvm-symbolizer) \
-	ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0:malloc_context_size=255 LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/lsan.supp build-fuzz/bin/torchamp_loader_tests --gtest_filter='ArchiveCheck.*:ModelLoader.*:LibTorchEngine.*'
+	export ASAN_SYMBOLIZER_PATH=$$(command -v llvm-symbolizer-22 || command -v llvm-symbolizer) \
+	    ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0:malloc_context_size=255 LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/lsan.supp; \
+	build-fuzz/bin/torchamp_loader_tests --gtest_filter='ArchiveCheck.*:ModelLoader.*:LibTorchEngine.*' && \
+	build-fuzz/bin/torchamp_import_tests --gtest_filter='ImportJson.*' && \
+	build-fuzz/bin/torchamp_engine_tests --gtest_filter='$(ASAN_HOSTILE_TESTS)' && \
+	build-fuzz/bin/torchamp_plugin_tests --gtest_filter='$(ASAN_HOSTILE_TESTS)'
 
 clean:
 	rm -rf $(BUILD_DIR) build-*

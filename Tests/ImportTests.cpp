@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -203,6 +204,28 @@ TEST(ImportJson, kerasGruGatesAreReorderedToTorchOrder)
     EXPECT_EQ(layer.biasIh, (std::vector<float>{2, 1, 3}));
     EXPECT_EQ(layer.biasHh, (std::vector<float>{5, 4, 6}));
     EXPECT_EQ(loaded->spec.headWeight, (std::vector<float>{1.0f})); // the GRU's one unit is the output
+}
+
+TEST(ImportJson, fuzzCorpusAndRegressionsOfEveryImporterGiveAModelOrAMessage)
+{
+    // The seeds of the importers' fuzzers and every input they ever crashed on (Tests/fuzz).
+    namespace fs = std::filesystem;
+    int files = 0;
+    for (const char* importer : { "nam", "rtneural", "statedict" })
+        for (const char* kind : { "corpus", "regressions" })
+        {
+            const fs::path dir = fs::path(TORCHAMP_FUZZ_DIR) / kind / importer;
+            if (!fs::exists(dir))
+                continue;
+            for (const auto& entry : fs::directory_iterator(dir))
+            {
+                auto loaded = loadModelFile(entry.path().string());
+                if (!loaded)
+                    EXPECT_EQ(loaded.error().rfind(entry.path().filename().string(), 0), 0u) << loaded.error();
+                ++files;
+            }
+        }
+    EXPECT_GE(files, 5);
 }
 
 } // namespace
