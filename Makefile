@@ -72,7 +72,7 @@ tsan:
 # restore, the WAV reader and each JSON importer, FUZZ_SECONDS each from the seed corpus in Tests/fuzz;
 # the hostile-file and hostile-host tests run under ASan too (with the symbolizer: LeakSanitizer
 # matches its suppressions by function name).
-ASAN_HOSTILE_TESTS := *hostile*:*Hostile*:*UnsupportedHostRate*:FileBytes.*:WavFile.*:*NotModels*:*NotNumbers*
+ASAN_HOSTILE_TESTS := *hostileHostNumbers*:*UnsupportedHostRate*:HostileNumbers.*:FileBytes.*:WavFile.*:*NotModels*:*NotNumbers*:*hostileFiles*
 FUZZ_SECONDS ?= 60
 FUZZ_RUNS ?=
 fuzz:
