@@ -61,7 +61,7 @@ TEST(ImportRealFiles, namLstmLoadsWithItsMetadataAndLearnedState)
     ASSERT_EQ(spec.layers.size(), 1u);
     EXPECT_EQ(spec.layers[0].initialHidden.size(), 3u);
     EXPECT_EQ(spec.layers[0].initialCell.size(), 3u);
-    EXPECT_EQ(loaded->engine, "native");
+    EXPECT_EQ(loaded->engine, EngineKind::native);
     EXPECT_EQ(loaded->module, nullptr);
     EXPECT_LT(loaded->parityMaxAbsError, 0.0);
     EXPECT_NE(loaded->engineReason.find("Neural Amp Modeler"), std::string::npos);

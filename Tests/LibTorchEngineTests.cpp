@@ -1,6 +1,7 @@
 #include "EffectChain.h"
 #include "LibTorchEngine.h"
 #include "ModelLoader.h"
+#include "TorchModule.h"
 #include "TestSupport.h"
 
 #include <gtest/gtest.h>
@@ -20,6 +21,19 @@ LoadedModel load(const char* file, EngineChoice engine)
     auto loaded = loadModelFile(test::modelPath(file), options);
     EXPECT_TRUE(loaded) << loaded.error();
     return *loaded;
+}
+
+/** LibTorch's own module for `file`, as the LibTorch engine takes it (the loader hands the plugin
+    an interface to it inside TorchAmpLibTorch.so instead). */
+std::shared_ptr<const TorchModule> torchModule(const char* file)
+{
+    auto bytes = readFileBytes(test::modelPath(file), FileLimits::maxModelBytes);
+    EXPECT_TRUE(bytes);
+    auto module = TorchModule::load(*bytes, file);
+    EXPECT_TRUE(module) << module.error();
+    bool skipKnown = false;
+    EXPECT_TRUE((*module)->extractSpec(skipKnown));
+    return std::shared_ptr<const TorchModule>(std::move(*module));
 }
 
 /** Renders x (mono) through a ModelRunner offline, waiting for the engine before every block as
@@ -51,7 +65,7 @@ TEST_P(LibTorchMatchesNative, onContractModelsWithTheLatencyRemoved)
     const auto [file, rate] = GetParam();
     const auto native = load(file, EngineChoice::native);
     const auto libtorch = load(file, EngineChoice::libtorch);
-    ASSERT_EQ(libtorch.engine, "libtorch");
+    ASSERT_EQ(libtorch.engine, EngineKind::libtorch);
     const auto x = test::makeTestSignal(static_cast<size_t>(rate), 11);
     EXPECT_LE(test::maxAbsDifference(renderOffline(libtorch, x, rate, 256), renderOffline(native, x, rate, 256)), 1e-4);
 }
@@ -76,7 +90,7 @@ TEST(LibTorchEngine, latencyIsTwoInferenceBlocksInHostSamples)
 TEST(LibTorchEngine, audioModuleRendersWithItsLatencyRemoved)
 {
     const auto model = load("waveshaper.pt", EngineChoice::automatic);
-    EXPECT_EQ(model.engine, "libtorch");
+    EXPECT_EQ(model.engine, EngineKind::libtorch);
     EXPECT_NE(model.engineReason.find("audio module"), std::string::npos);
     const auto x = test::makeTestSignal(24000, 12);
     const auto y = renderOffline(model, x, 48000.0, 128);
@@ -98,7 +112,7 @@ TEST(LibTorchEngine, nativeOnlyRefusesAnAudioModule)
 TEST(LibTorchEngine, lateResultsPlayTheDelayedInputAndAreCounted)
 {
     const auto model = load("lstm1x8.pt", EngineChoice::libtorch);
-    LibTorchEngine engine(model.module, model.spec);
+    LibTorchEngine engine(torchModule("lstm1x8.pt"), model.spec);
     engine.prepare(1, 64);
     engine.setArtificialDelayForTests(200000); // 0.2 s per forward(): far too slow for 64-sample blocks
     const auto x = test::makeTestSignal(64 * 40, 13);
@@ -123,7 +137,7 @@ TEST(LibTorchEngine, shutsDownCleanlyWithABlockInFlight)
     const auto model = load("lstm2x16.pt", EngineChoice::libtorch);
     const auto start = std::chrono::steady_clock::now();
     {
-        LibTorchEngine engine(model.module, model.spec);
+        LibTorchEngine engine(torchModule("lstm2x16.pt"), model.spec);
         engine.prepare(2, 128);
         engine.setArtificialDelayForTests(100000);
         const auto x = test::makeTestSignal(128, 14);

@@ -170,7 +170,7 @@ TEST_P(ParityWithLibTorch, nativeEngineMatchesForwardWithin1e5)
         settings.emplace_back(static_cast<size_t>(spec.numKnobs()), 0.9f);
     for (const auto& knobs : settings)
     {
-        auto reference = renderLibTorch(loaded->module, x, knobs, 4096);
+        auto reference = loaded->module->render(x, knobs, 4096);
         ASSERT_TRUE(reference) << reference.error();
         EXPECT_LE(test::maxAbsDifference(renderNative(spec, x, knobs, 128), *reference), 1e-5);
     }
@@ -198,9 +198,9 @@ TEST(ModelLoader, everyBundledModelMatchesLibTorchWithin1e5)
             continue;
         auto loaded = loadModelFile(entry.path().string());
         ASSERT_TRUE(loaded) << loaded.error();
-        EXPECT_EQ(loaded->engine, "native") << entry.path();
+        EXPECT_EQ(loaded->engine, EngineKind::native) << entry.path();
         const auto x = test::makeTestSignal(48000, 5);
-        auto reference = renderLibTorch(loaded->module, x, loaded->spec.knobDefaults, 4096);
+        auto reference = loaded->module->render(x, loaded->spec.knobDefaults, 4096);
         ASSERT_TRUE(reference) << reference.error();
         EXPECT_LE(test::maxAbsDifference(renderNative(loaded->spec, x, loaded->spec.knobDefaults, 128), *reference), 1e-5)
             << entry.path();
@@ -215,7 +215,7 @@ TEST(ModelLoader, embeddedDefaultModelLoadsAndMatchesLibTorch)
     ASSERT_TRUE(loaded) << loaded.error();
     EXPECT_LE(loaded->parityMaxAbsError, 1e-5);
     const auto x = test::makeTestSignal(48000, 4);
-    auto reference = renderLibTorch(loaded->module, x, loaded->spec.knobDefaults, 4096);
+    auto reference = loaded->module->render(x, loaded->spec.knobDefaults, 4096);
     ASSERT_TRUE(reference) << reference.error();
     EXPECT_LE(test::maxAbsDifference(renderNative(loaded->spec, x, loaded->spec.knobDefaults, 128), *reference), 1e-5);
 }

@@ -40,6 +40,14 @@ protected:
 
 std::unique_ptr<juce::ScopedJuceInitialiser_GUI> PluginProcessor::juceInit;
 
+/** The embedded default model, as the plugin plays it. */
+ModelSpec defaultSpec()
+{
+    auto loaded = loadModelFile(TORCHAMP_DEFAULT_MODEL_PATH);
+    EXPECT_TRUE(loaded) << loaded.error();
+    return loaded->spec;
+}
+
 /** The engine alone, started where the plugin's warm-up leaves it: after the warm-up's silence. */
 std::vector<float> renderWarm(const ModelSpec& spec, const std::vector<float>& x, double rate)
 {
@@ -53,8 +61,9 @@ std::vector<float> renderWarm(const ModelSpec& spec, const std::vector<float>& x
 TEST_F(PluginProcessor, defaultModelIsActiveFromConstruction)
 {
     TorchAmpProcessor p;
-    EXPECT_FALSE(p.modelStatus().spec.layers.empty());
-    EXPECT_FALSE(p.modelStatus().spec.name.empty());
+    ASSERT_NE(p.modelStatus().info, nullptr);
+    EXPECT_EQ(p.modelStatus().info->name, "Diode Clipper");
+    EXPECT_EQ(p.modelStatus().lastError, "");
 }
 
 TEST_F(PluginProcessor, rejectsLayoutsOtherThanMonoAndStereo)
@@ -87,7 +96,7 @@ TEST_F(PluginProcessor, atUnityGainAndFullMixItPlaysExactlyTheEngine)
         outL.insert(outL.end(), buffer.getReadPointer(0), buffer.getReadPointer(0) + 256);
         outR.insert(outR.end(), buffer.getReadPointer(1), buffer.getReadPointer(1) + 256);
     }
-    const auto spec = p.modelStatus().spec;
+    const auto spec = defaultSpec();
     auto trimmed = [&](const std::vector<float>& x) { return std::vector<float>(x.begin(), x.begin() + outL.size()); };
     EXPECT_LE(test::maxAbsDifference(outL, renderWarm(spec, trimmed(left), 48000.0)), 1e-6);
     EXPECT_LE(test::maxAbsDifference(outR, renderWarm(spec, trimmed(right), 48000.0)), 1e-6);
@@ -154,7 +163,7 @@ TEST_P(ProcessorMatrix, finiteOutputAndNoHeapCallsInProcessBlock)
     }
     host.join();
     EXPECT_EQ(heapCalls, 0);
-    EXPECT_EQ(p.modelStatus().spec.name, std::string(model) == "default" ? p.modelStatus().spec.name
+    EXPECT_EQ(p.modelStatus().info->name, std::string(model) == "default" ? p.modelStatus().info->name
                                                                           : juce::File(model).getFileNameWithoutExtension().toStdString());
 }
 
@@ -184,7 +193,7 @@ TEST_F(PluginProcessor, blockLargerThanAnnouncedIsProcessedInChunks)
     test::AllocationCounter counter;
     p.processBlock(buffer, midi);
     EXPECT_EQ(counter.count(), 0);
-    const auto spec = p.modelStatus().spec;
+    const auto spec = defaultSpec();
     std::vector<float> out(buffer.getReadPointer(0), buffer.getReadPointer(0) + 1000);
     EXPECT_LE(test::maxAbsDifference(out, renderWarm(spec, signal, 48000.0)), 1e-6);
 }
@@ -211,7 +220,7 @@ TEST_F(PluginProcessor, parametersAndTheModelItselfSurviveAStateRoundTrip)
     ASSERT_TRUE(q.waitForModelLoads());
     const auto status = q.modelStatus();
     EXPECT_EQ(status.lastError, "");
-    EXPECT_EQ(status.spec.name, "lstm1x32_knob");
+    EXPECT_EQ(status.info->name, "lstm1x32_knob");
     EXPECT_FALSE(status.isDefault);
     EXPECT_EQ(status.path, copy.getFullPathName().toStdString());
     EXPECT_EQ(status.sha256.size(), 64u);
@@ -248,10 +257,10 @@ TEST_F(PluginProcessor, garbageOrTruncatedStateKeepsWhatPlays)
 TEST_F(PluginProcessor, aFailedLoadLeavesTheModelPlayingAndSaysWhy)
 {
     TorchAmpProcessor p;
-    const auto name = p.modelStatus().spec.name;
+    const auto name = p.modelStatus().info->name;
     p.loadModelFile(juce::File(test::modelPath("truncated.pt")));
     ASSERT_TRUE(p.waitForModelLoads());
-    EXPECT_EQ(p.modelStatus().spec.name, name);
+    EXPECT_EQ(p.modelStatus().info->name, name);
     EXPECT_NE(p.modelStatus().lastError.find("truncated.pt: not a TorchScript file"), std::string::npos);
     p.loadModelFile(juce::File("/nonexistent/amp.pt"));
     ASSERT_TRUE(p.waitForModelLoads());
@@ -297,7 +306,7 @@ TEST_F(PluginProcessor, hostileHostNumbersNeverCrashAndTheEditorSaysWhy)
                     ASSERT_TRUE(std::isfinite(b.getSample(ch, i)));
         }
     }
-    EXPECT_FALSE(p.modelStatus().spec.layers.empty()) << "the default model survived it all";
+    EXPECT_TRUE(p.modelStatus().isDefault) << "the default model survived it all";
 }
 
 TEST_F(PluginProcessor, parameterValuesThatAreNotNumbersInAStateTakeTheirDefaults)
@@ -415,7 +424,7 @@ TEST_F(PluginProcessor, hotSwapsFromAnotherThreadWhileProcessingWithoutHeapCalls
     }
     loader.join();
     EXPECT_EQ(heapCalls, 0);
-    EXPECT_EQ(p.modelStatus().spec.name, "nometa_skip");
+    EXPECT_EQ(p.modelStatus().info->name, "nometa_skip");
 }
 
 TEST_F(PluginProcessor, reportsLatencyWhenResampling)
@@ -697,8 +706,8 @@ TEST_F(PluginProcessor, aNeuralAmpModelerFileRoundTripsThroughTheSession)
     q.setStateInformation(saved.getData(), static_cast<int>(saved.getSize()));
     ASSERT_TRUE(q.waitForModelLoads());
     EXPECT_EQ(q.modelStatus().lastError, "");
-    EXPECT_NE(q.modelStatus().spec.sourceFormat.find("Neural Amp Modeler"), std::string::npos)
-        << q.modelStatus().spec.sourceFormat;
+    EXPECT_NE(q.modelStatus().info->sourceFormat.find("Neural Amp Modeler"), std::string::npos)
+        << q.modelStatus().info->sourceFormat;
 }
 
 } // namespace

@@ -106,7 +106,7 @@ TEST_F(RenderTool, rendersEveryChannelAsLibTorchForwardDoes)
         ASSERT_TRUE(loaded);
         for (int ch = 0; ch < 2; ++ch)
         {
-            auto reference = renderLibTorch(loaded->module, in->channels[static_cast<size_t>(ch)],
+            auto reference = loaded->module->render(in->channels[static_cast<size_t>(ch)],
                                             loaded->spec.knobDefaults, 4096);
             ASSERT_TRUE(reference);
             EXPECT_LE(test::maxAbsDifference(out->channels[static_cast<size_t>(ch)], *reference), 1e-4) << model;

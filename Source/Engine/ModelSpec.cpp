@@ -56,6 +56,13 @@ std::string ModelSpec::architecture() const
     return s.str();
 }
 
+std::shared_ptr<const ModelInfo> ModelSpec::shareInfo() const
+{
+    auto info = std::make_shared<ModelInfo>(*this);
+    info->summary = architecture();
+    return info;
+}
+
 std::string ModelSpec::validate() const
 {
     std::ostringstream e;

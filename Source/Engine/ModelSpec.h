@@ -3,6 +3,7 @@
 #include "Limits.h"
 
 #include <limits>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -53,9 +54,9 @@ struct DenseLayerSpec
     Activation activation = Activation::identity;
 };
 
-/** What a model is: architecture, sizes, weights and metadata. Plain data, no LibTorch types,
-    so every importer (TorchScript, JSON, NAM) produces one and the engine builds from one. */
-struct ModelSpec
+/** What the user sees of a model, without its weights: what the status, the editor and the tools
+    show, shared as an immutable std::shared_ptr<const ModelInfo> (ModelSpec::shareInfo()). */
+struct ModelInfo
 {
     std::string name;
     std::string description;
@@ -67,17 +68,6 @@ struct ModelSpec
 
     std::vector<std::string> knobNames;
     std::vector<float> knobDefaults; ///< one per knob, in [0, 1]
-
-    std::vector<RecurrentLayerSpec> layers;
-    /// Applied in order to the last recurrent layer's output, before the head; usually empty.
-    std::vector<DenseLayerSpec> denseLayers;
-    std::vector<float> headWeight; ///< Linear(headInputs(), 1) weight, [headInputs()]
-    float headBias = 0.0f;
-
-    /// Linear gains of the model itself (AIDA-X's in_gain / out_gain): the network sees
-    /// inputGain * audio, and its output (skip included) is multiplied by outputGain.
-    float inputGain = 1.0f;
-    float outputGain = 1.0f;
 
     /// Level calibration metadata, NaN when the file does not say (Neural Amp Modeler: "loudness"
     /// is the model's output loudness in dB for NAM's standard input; the levels are the dBu of
@@ -91,7 +81,29 @@ struct ModelSpec
     /// Things the user should know about the file (missing metadata, defaults used, ...).
     std::vector<std::string> warnings;
 
+    /// "LSTM 1x40, 48 kHz" style summary of the architecture (ModelSpec::architecture()), filled
+    /// by ModelSpec::shareInfo().
+    std::string summary;
+
     int numKnobs() const noexcept { return static_cast<int>(knobNames.size()); }
+};
+
+/** What a model is: its information and its architecture, sizes and weights. Plain data, no
+    LibTorch types, so every importer (TorchScript, JSON, NAM) produces one and the engine builds
+    from one. */
+struct ModelSpec : ModelInfo
+{
+    std::vector<RecurrentLayerSpec> layers;
+    /// Applied in order to the last recurrent layer's output, before the head; usually empty.
+    std::vector<DenseLayerSpec> denseLayers;
+    std::vector<float> headWeight; ///< Linear(headInputs(), 1) weight, [headInputs()]
+    float headBias = 0.0f;
+
+    /// Linear gains of the model itself (AIDA-X's in_gain / out_gain): the network sees
+    /// inputGain * audio, and its output (skip included) is multiplied by outputGain.
+    float inputGain = 1.0f;
+    float outputGain = 1.0f;
+
     int inputSize() const noexcept { return 1 + numKnobs(); }
     int hiddenSize() const noexcept { return layers.empty() ? 0 : layers.back().hiddenSize; }
     /// Inputs of the head: the last dense layer's outputs, else the last recurrent layer's.
@@ -102,6 +114,9 @@ struct ModelSpec
 
     /// Empty when the spec is self-consistent and within ModelLimits, else what is wrong.
     std::string validate() const;
+
+    /// The model's information (summary filled in), without the weights, to share. Off the audio thread.
+    std::shared_ptr<const ModelInfo> shareInfo() const;
 };
 
 } // namespace torchamp

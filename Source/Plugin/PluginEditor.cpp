@@ -110,7 +110,8 @@ void TorchAmpEditor::refreshModelInfo()
 {
     const auto s = processor.modelStatus();
     shownGeneration = s.generation;
-    const auto& spec = s.spec;
+    static const ModelInfo none;
+    const auto& spec = s.info != nullptr ? *s.info : none;
     modelName.setText(spec.name.empty() ? "(no model)" : juce::String(spec.name), juce::dontSendNotification);
     juce::String about = spec.description;
     if (!spec.author.empty())
@@ -119,12 +120,14 @@ void TorchAmpEditor::refreshModelInfo()
         about << (about.isEmpty() ? "" : "  -  ") << "loudness " << juce::String(spec.loudnessDb, 1) << " dB";
     description.setText(about, juce::dontSendNotification);
 
-    juce::String arch = spec.architecture() + ", " + (s.engine == "libtorch" ? "LibTorch" : "native") + " engine";
+    juce::String arch = spec.summary + ", " + (s.engine == EngineKind::libtorch ? "LibTorch" : "native") + " engine";
     if (spec.sourceFormat.rfind("TorchScript", 0) != 0) // imported from another project's format
         arch << ", from " << juce::String(spec.sourceFormat);
-    if (s.engine == "native" && s.parityMaxAbsError >= 0.0)
+    if (s.engine == EngineKind::native && s.parityMaxAbsError >= 0.0)
         arch << ", matches LibTorch within " << juce::String(s.parityMaxAbsError, 7);
-    else if (s.engine == "libtorch")
+    else if (s.checkingAgainstLibTorch)
+        arch << ", comparing with LibTorch...";
+    else if (s.engine == EngineKind::libtorch || s.engineReason.find("not compared") != std::string::npos)
         arch << " (" << juce::String(s.engineReason) << ")";
     architecture.setText(arch, juce::dontSendNotification);
     engineBox.setSelectedId(s.engineChoice == EngineChoice::native ? 2 : s.engineChoice == EngineChoice::libtorch ? 3 : 1,
@@ -169,7 +172,7 @@ void TorchAmpEditor::timerCallback()
              || processor.playbackProblem() != shownProblem)
         refreshModelInfo();
     juce::String load = "CPU " + juce::String(100.0f * processor.cpuLoad(), 1) + "% of the block time";
-    if (processor.modelStatus().engine == "libtorch")
+    if (processor.modelStatus().engine == EngineKind::libtorch)
         load << ", " << juce::String(static_cast<juce::int64>(processor.underruns())) << " late blocks";
     if (const auto resets = processor.stateResets(); resets > 0)
         load << ", " << juce::String(static_cast<juce::int64>(resets)) << " state resets";

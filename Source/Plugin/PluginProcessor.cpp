@@ -1,5 +1,6 @@
 #include "PluginProcessor.h"
 
+#include "BinaryFolder.h"
 #include "EmbeddedResources.h"
 #include "PluginEditor.h"
 
@@ -55,20 +56,20 @@ TorchAmpProcessor::TorchAmpProcessor()
             dynamic_cast<ModelKnobParameter*>(state.getParameter(ParameterIds::knob(k).getParamID()));
     }
 
-    // The default model plays from construction: it is loaded here, before any host call, and
-    // later models come through the worker's thread.
-    worker.request({ resources::defaultModelBytes(), resources::defaultModelName, {}, true, {} });
-    worker.waitUntilIdle(60000);
+    // The default model plays from construction: read natively from the embedded file here, on
+    // the host's thread, before any host call (no LibTorch); later models come through the
+    // worker's thread. The tests prove the embedded model loads and matches LibTorch.
+    loadDefaultModel();
     const auto status = worker.status();
-    jassert(status.lastError.empty()); // the embedded model is checked by the tests
-    applyModelToParameters(status.spec, true);
+    if (status.info != nullptr)
+        applyModelToParameters(*status.info, true);
     shownGeneration = status.generation;
     worker.onLoadFinished = [this] {
         // Knob names and defaults follow the new model at once (parameters are thread-safe); the
         // host hears of new names and latency on the message thread.
-        const auto status = worker.status();
-        if (status.lastError.empty())
-            applyModelToParameters(status.spec, knobDefaultsPending.exchange(false));
+        const auto latest = worker.status();
+        if (latest.lastError.empty() && latest.info != nullptr)
+            applyModelToParameters(*latest.info, knobDefaultsPending.exchange(false));
         triggerAsyncUpdate();
     };
 }
@@ -100,15 +101,48 @@ juce::AudioProcessorValueTreeState::ParameterLayout TorchAmpProcessor::createPar
     return layout;
 }
 
-void TorchAmpProcessor::applyModelToParameters(const ModelSpec& spec, bool resetKnobsToDefaults)
+ModelLoadWorker::Request TorchAmpProcessor::defaultModelRequest(EngineChoice engine, bool allowBundled) const
+{
+    ModelLoadWorker::Request r;
+    r.isDefault = true;
+    r.engine = engine;
+    r.safeMode = safeMode.load();
+    r.checkAgainstLibTorch = false;
+    // A bundle may carry its own default model beside the plugin's binary: a capture shipped as
+    // a plugin of its own.
+    const auto folder = folderOfThisBinary();
+    for (const char* name : bundledModelNames)
+        if (allowBundled && !folder.empty() && juce::File(folder + name).existsAsFile())
+        {
+            r.path = folder + name;
+            r.displayName = name;
+            r.readFromPath = true;
+            return r;
+        }
+    r.bytes = resources::defaultModelBytes();
+    r.displayName = resources::defaultModelName;
+    return r;
+}
+
+void TorchAmpProcessor::loadDefaultModel()
+{
+    if (worker.loadNow(defaultModelRequest(EngineChoice::automatic, true)))
+        return;
+    // The bundle's own model could not be read or played: the embedded one plays, and the editor says why.
+    const auto why = worker.status().lastError;
+    worker.loadNow(defaultModelRequest(EngineChoice::automatic, false));
+    worker.reportFailure(why + "; the built-in default model plays instead");
+}
+
+void TorchAmpProcessor::applyModelToParameters(const ModelInfo& info, bool resetKnobsToDefaults)
 {
     for (int k = 0; k < knobPoolSize; ++k)
     {
         auto* p = knobParameters[static_cast<size_t>(k)];
-        const bool used = k < spec.numKnobs();
-        p->setModelKnobName(used ? juce::String(spec.knobNames[static_cast<size_t>(k)]) : juce::String());
+        const bool used = k < info.numKnobs();
+        p->setModelKnobName(used ? juce::String(info.knobNames[static_cast<size_t>(k)]) : juce::String());
         if (used && resetKnobsToDefaults)
-            p->setValueNotifyingHost(spec.knobDefaults[static_cast<size_t>(k)]);
+            p->setValueNotifyingHost(info.knobDefaults[static_cast<size_t>(k)]);
     }
 }
 
@@ -141,10 +175,15 @@ void TorchAmpProcessor::setEngineChoice(EngineChoice choice)
 {
     engineChoice = choice;
     const auto status = worker.status();
-    worker.request({ status.bytes ? *status.bytes : resources::defaultModelBytes(),
-                     status.isDefault ? resources::defaultModelName
-                                      : juce::File(status.path).getFileName().toStdString(),
-                     status.path, status.isDefault, {}, choice, safeMode.load() });
+    if (status.isDefault || status.bytes == nullptr)
+        return worker.request(defaultModelRequest(choice, true));
+    ModelLoadWorker::Request r;
+    r.bytes = *status.bytes;
+    r.displayName = juce::File(status.path).getFileName().toStdString();
+    r.path = status.path;
+    r.engine = choice;
+    r.safeMode = safeMode.load();
+    worker.request(std::move(r));
 }
 
 void TorchAmpProcessor::prepareToPlay(double newSampleRate, int maximumExpectedSamplesPerBlock)
@@ -226,12 +265,10 @@ void TorchAmpProcessor::getStateInformation(juce::MemoryBlock& destData)
 
     const auto status = worker.status();
     auto* model = root.createNewChildElement("Model");
-    model->setAttribute("name", juce::String(status.spec.name));
+    model->setAttribute("name", status.info != nullptr ? juce::String(status.info->name) : juce::String());
     model->setAttribute("default", status.isDefault);
     root.setAttribute("safeMode", safeMode.load());
-    model->setAttribute("engine", status.engineChoice == EngineChoice::native     ? "native"
-                                  : status.engineChoice == EngineChoice::libtorch ? "libtorch"
-                                                                                  : "auto");
+    model->setAttribute("engine", engineChoiceName(status.engineChoice));
     if (!status.isDefault)
     {
         model->setAttribute("path", juce::String(status.path));
@@ -299,16 +336,12 @@ void TorchAmpProcessor::setStateInformation(const void* data, int sizeInBytes)
     const auto* model = root->getChildByName("Model");
     if (model == nullptr)
         return;
-    const auto engineName = model->getStringAttribute("engine", "auto");
-    engineChoice = engineName == "native" ? EngineChoice::native
-                   : engineName == "libtorch" ? EngineChoice::libtorch
-                                              : EngineChoice::automatic;
+    engineChoice = engineChoiceFromName(model->getStringAttribute("engine", "auto").toStdString());
     if (model->getBoolAttribute("default", true))
     {
         const auto status = worker.status();
         if (!status.isDefault || status.engineChoice != engineChoice.load())
-            worker.request({ resources::defaultModelBytes(), resources::defaultModelName, {}, true, {}, engineChoice.load(),
-                             safeMode.load() });
+            worker.request(defaultModelRequest(engineChoice.load(), true));
         return;
     }
     const auto declaredSize = model->getIntAttribute("size", -1);
@@ -328,9 +361,14 @@ void TorchAmpProcessor::setStateInformation(const void* data, int sizeInBytes)
     }
     const auto* bytes = static_cast<const char*>(decoded.getData());
     const auto path = model->getStringAttribute("path");
-    worker.request({ std::vector<char>(bytes, bytes + decoded.getDataSize()),
-                     juce::File(path).getFileName().toStdString(), path.toStdString(), false,
-                     model->getStringAttribute("sha256").toStdString(), engineChoice.load(), safeMode.load() });
+    ModelLoadWorker::Request r;
+    r.bytes.assign(bytes, bytes + decoded.getDataSize());
+    r.displayName = juce::File(path).getFileName().toStdString();
+    r.path = path.toStdString();
+    r.expectedSha256 = model->getStringAttribute("sha256").toStdString();
+    r.engine = engineChoice.load();
+    r.safeMode = safeMode.load();
+    worker.request(std::move(r));
 }
 
 } // namespace torchamp

@@ -50,6 +50,8 @@ public:
         static juce::ParameterID knob(int index) { return { "knob" + juce::String(index + 1), 1 }; }
     };
     static constexpr int knobPoolSize = ModelLimits::maxKnobs;
+    /// Files beside the plugin's binary that replace the embedded default model, in this order.
+    static constexpr const char* bundledModelNames[] = { "DefaultModel.nam", "DefaultModel.json", "DefaultModel.pt" };
     static constexpr int stateVersion = 1;
 
     TorchAmpProcessor();
@@ -124,7 +126,11 @@ private:
     static std::unique_ptr<juce::XmlElement> parseStateXml(const void* data, int sizeInBytes);
     void sanitiseParameterValues(juce::XmlElement& params) const;
     void handleAsyncUpdate() override;
-    void applyModelToParameters(const ModelSpec& spec, bool resetKnobsToDefaults);
+    /// The model a new instance starts with: the bundle's own (bundledModelNames) when it carries one
+    /// and `allowBundled`, else the embedded default.
+    ModelLoadWorker::Request defaultModelRequest(EngineChoice engine, bool allowBundled) const;
+    void loadDefaultModel();
+    void applyModelToParameters(const ModelInfo& info, bool resetKnobsToDefaults);
     void run(juce::AudioBuffer<float>& buffer, bool bypassed) noexcept TORCHAMP_NONBLOCKING;
 
     EffectChain chain;

@@ -198,13 +198,40 @@ Record benchNative(const ModelSpec& spec, kernels::Isa isa, const std::string& n
     return { name, static_cast<int>(spec.layers.size()), spec.hiddenSize(), block, channels, stats, first, n };
 }
 
-Record benchLibTorch(const LoadedModel& model, int block, int channels, const Budget& budget)
+/** A model as the plugin loads it (spec, parity with LibTorch) and LibTorch's own module of the same
+    file, whose forward() the LibTorch rows time. */
+struct BenchModel
 {
+    LoadedModel loaded;
+    std::shared_ptr<const TorchModule> torch;
+};
+
+Result<BenchModel> loadBenchModel(const std::string& file)
+{
+    using R = Result<BenchModel>;
+    auto loaded = loadModelFile(file);
+    if (!loaded)
+        return R::failure(loaded.error());
+    auto bytes = readFileBytes(file, FileLimits::maxModelBytes);
+    if (!bytes)
+        return R::failure(bytes.error());
+    auto module = TorchModule::load(*bytes, fileNameOf(file));
+    if (!module)
+        return R::failure(module.error());
+    bool skipKnown = false;
+    if (auto spec = (*module)->extractSpec(skipKnown); !spec)
+        return R::failure(spec.error());
+    return R::success({ std::move(*loaded), std::shared_ptr<const TorchModule>(std::move(*module)) });
+}
+
+Record benchLibTorch(const BenchModel& bench, int block, int channels, const Budget& budget)
+{
+    const auto& model = bench.loaded;
     std::vector<std::unique_ptr<TorchStream>> streams;
     std::vector<std::vector<float>> in, out;
     for (int c = 0; c < channels; ++c)
     {
-        streams.push_back(std::make_unique<TorchStream>(model.module));
+        streams.push_back(std::make_unique<TorchStream>(bench.torch));
         in.push_back(signal(static_cast<size_t>(block), 7u + static_cast<unsigned>(c)));
         out.emplace_back(static_cast<size_t>(block));
     }
@@ -315,21 +342,21 @@ int main(int argc, char** argv)
         for (int hidden : hiddens)
         {
             const std::string file = dir + "/lstm" + std::to_string(layers) + "x" + std::to_string(hidden) + ".pt";
-            std::optional<LoadedModel> model;
+            std::optional<BenchModel> model;
             if (libtorch)
             {
-                auto loaded = loadModelFile(file);
+                auto loaded = loadBenchModel(file);
                 if (!loaded)
                 {
                     std::cerr << loaded.error() << "\n";
                     return 1;
                 }
-                parity.emplace_back(file.substr(dir.size() + 1), loaded->parityMaxAbsError);
+                parity.emplace_back(file.substr(dir.size() + 1), loaded->loaded.parityMaxAbsError);
                 model = std::move(*loaded);
             }
             ModelSpec spec;
             if (model)
-                spec = model->spec;
+                spec = model->loaded.spec;
             else
             {
                 // Without LibTorch: a random spec of the same shape.
@@ -373,7 +400,7 @@ int main(int argc, char** argv)
     std::vector<SeedResult> seed;
     if (libtorch)
     {
-        auto loaded = loadModelFile(dir + "/seed.pt");
+        auto loaded = loadBenchModel(dir + "/seed.pt");
         if (!loaded)
         {
             std::cerr << loaded.error() << "\n";
@@ -390,10 +417,10 @@ int main(int argc, char** argv)
             features.insert(features.end(), knobs.begin(), knobs.end());
         }
         std::vector<float> yTorch(10), yNative(10);
-        TorchStream stream(loaded->module);
+        TorchStream stream(loaded->torch);
         auto [torchStats, n1] = timeBlocks([&] { stream.reset(); stream.process(audio.data(), yTorch.data(), 10, knobs); },
                                            10, Budget { 1e9, static_cast<size_t>(seedCalls) });
-        RecurrentNetwork net(loaded->spec);
+        RecurrentNetwork net(loaded->loaded.spec);
         auto [nativeStats, n2] = timeBlocks([&] { net.reset(); net.processFeatures(features.data(), yNative.data(), 10); },
                                             10, Budget { 1e9, static_cast<size_t>(seedCalls) });
         double diff = 0;

@@ -192,9 +192,7 @@ int main(int argc, char** argv)
     const std::string modelName = options.model.empty() ? resources::defaultModelName : options.model;
     LoadOptions loadOptions;
     loadOptions.strict = options.strict;
-    loadOptions.engine = options.engine == "native"     ? EngineChoice::native
-                         : options.engine == "libtorch" ? EngineChoice::libtorch
-                                                        : EngineChoice::automatic;
+    loadOptions.engine = engineChoiceFromName(options.engine);
     Result<LoadedModel> loaded = options.model.empty()
                                      ? loadModel(resources::defaultModelBytes(), resources::defaultModelName, loadOptions)
                                      : loadModelFile(options.model, loadOptions);
@@ -222,7 +220,7 @@ int main(int argc, char** argv)
         knobs[static_cast<size_t>(it - spec.knobNames.begin())] = static_cast<float>(v);
     }
 
-    const std::string engine = loaded->engine;
+    const std::string engine = engineKindName(loaded->engine);
     std::cerr << "torchamp-render: " << modelName << ": " << spec.architecture() << ", " << engine << " engine ("
               << loaded->engineReason << ")\n";
 

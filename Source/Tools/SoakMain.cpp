@@ -224,7 +224,7 @@ int main(int argc, char** argv)
          << ",\"silence_soaked_vs_fresh_ratio\":" << silenceRatio << ",\"rss_kb_start\":" << rssStart
          << ",\"rss_kb_after_first_minute\":" << perMinute.front().rssKb << ",\"rss_kb_end\":" << rssEnd
          << ",\"peak_rss_kb\":" << usage.ru_maxrss << ",\"seconds_wall\":" << wall
-         << ",\"final_model\":\"" << status.spec.name << "\",\"passed\":"
+         << ",\"final_model\":\"" << status.info->name << "\",\"passed\":"
          << (finiteOk && denormalOk && memoryOk ? "true" : "false") << "}";
 
     std::ostringstream md;
@@ -236,7 +236,7 @@ int main(int argc, char** argv)
        << "| wall time | " << wall << " s |\n"
        << "| non-finite output samples | " << nonFinite << (finiteOk ? " (ok)" : " (FAIL)") << " |\n"
        << "| state resets | " << processor.stateResets() << " |\n"
-       << "| model swaps | " << swaps << " (last: " << status.spec.name << ") |\n"
+       << "| model swaps | " << swaps << " (last: " << status.info->name << ") |\n"
        << "| per-block median, first minute | " << perMinute.front().blockMedianUs << " us |\n"
        << "| per-block median, last varied minute | " << perMinute[silenceStart - 1].blockMedianUs << " us |\n"
        << "| per-block median, last silent minute | " << perMinute.back().blockMedianUs << " us |\n"
