@@ -10,11 +10,11 @@ from typing import List, Optional, Sequence, Tuple
 import torch
 from torch import Tensor, nn
 
+from .judge import JudgeUnavailable, limits
+
 CONTRACT_VERSION = 1
 DEFAULT_SAMPLE_RATE = 48000
 DEFAULT_KNOB_VALUE = 0.5
-MAX_LAYERS = 4
-MAX_HIDDEN = 128
 
 
 class TorchAmpLSTM(nn.Module):
@@ -82,11 +82,11 @@ class TorchAmpLSTM(nn.Module):
 
 def validate_metadata(hidden: int, layers: int, knobs: Sequence[str],
                       knob_defaults: Sequence[float], sample_rate: int) -> None:
-    """Raise ValueError, with a message naming the offending value, if the plugin would refuse it."""
-    if not 1 <= layers <= MAX_LAYERS:
-        raise ValueError(f"layers must be 1..{MAX_LAYERS} (the plugin's engine limit), got {layers}")
-    if not 1 <= hidden <= MAX_HIDDEN:
-        raise ValueError(f"hidden size must be 1..{MAX_HIDDEN} (the plugin's engine limit), got {hidden}")
+    """Raise ValueError, with a message naming the offending value, if the plugin would refuse it.
+
+    The limits are the plugin's own (torchamp-inspect --limits); where TorchAmp is not built yet,
+    only the metadata's own consistency is checked here and the exported file is judged later.
+    """
     if len(set(knobs)) != len(knobs) or any(not k.strip() for k in knobs):
         raise ValueError(f"knob names must be non-empty and distinct, got {list(knobs)}")
     if len(knob_defaults) != len(knobs):
@@ -95,5 +95,17 @@ def validate_metadata(hidden: int, layers: int, knobs: Sequence[str],
     for k, v in zip(knobs, knob_defaults):
         if not 0.0 <= float(v) <= 1.0:
             raise ValueError(f"default for knob '{k}' must be in [0, 1], got {v}")
-    if not 8000 <= int(sample_rate) <= 384000:
-        raise ValueError(f"sample_rate must be the training rate in Hz (8000..384000), got {sample_rate}")
+    try:
+        model = limits()["model"]
+    except JudgeUnavailable:
+        return
+    if not 1 <= layers <= model["max_layers"]:
+        raise ValueError(f"layers must be 1..{model['max_layers']} (the plugin's engine limit), got {layers}")
+    if not 1 <= hidden <= model["max_hidden_size"]:
+        raise ValueError(f"hidden size must be 1..{model['max_hidden_size']} (the plugin's engine limit), "
+                         f"got {hidden}")
+    if len(knobs) > model["max_knobs"]:
+        raise ValueError(f"at most {model['max_knobs']} knobs (the plugin's limit), got {len(knobs)}")
+    if not model["min_sample_rate"] <= int(sample_rate) <= model["max_sample_rate"]:
+        raise ValueError(f"sample_rate must be the training rate in Hz ({model['min_sample_rate']}.."
+                         f"{model['max_sample_rate']}), got {sample_rate}")

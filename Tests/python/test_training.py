@@ -29,7 +29,7 @@ class SmokeTraining(unittest.TestCase):
 
             self.assertLess(result["training_loss_last_steps"], 0.8 * result["training_loss_first_steps"])
             info = check(folder / "smoke.pt")
-            self.assertEqual((info.architecture, info.knobs), ("LSTM 1x8", ["drive", "tone"]))
+            self.assertEqual((info.architecture, info.knobs), ("LSTM 1x8, 2 knobs, 48 kHz", ["drive", "tone"]))
             self.assertTrue(info.native_engine)
             for name in ("report.json", "report.md", "loss.png", "comparison.png"):
                 self.assertTrue((folder / "smoke" / name).stat().st_size > 0, name)
