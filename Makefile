@@ -2,7 +2,7 @@
 #   make run    install what is missing, build Release, render the demo through the default model
 #   make test   install what is missing, build, run every test
 .DELETE_ON_ERROR:
-.PHONY: all deps build run test rtsan tsan fuzz bench soak clean
+.PHONY: all deps build run test rtsan tsan fuzz bench soak install uninstall dist clean
 
 BUILD_DIR  := build
 ARTEFACTS  := $(BUILD_DIR)/Source/Plugin/TorchAmp_artefacts/Release
@@ -31,6 +31,15 @@ run: build
 
 test: build
 	ctest --preset release $(CTEST_ARGS)
+
+# Copy the plugins to ~/.vst3 and ~/.lv2, the Standalone app and the tools to ~/.local (PREFIX=/usr/local
+# for system folders); uninstall removes them; dist writes one archive per format into build/dist.
+install: build
+	scripts/install.sh install $(BUILD_DIR)
+uninstall:
+	scripts/install.sh uninstall $(BUILD_DIR)
+dist: build
+	scripts/install.sh dist $(BUILD_DIR)
 
 # A short benchmark of the engines (the full matrix: build/bin/torchamp-bench with no --quick), then
 # the whole plugin against its bare engine.

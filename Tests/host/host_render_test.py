@@ -1,16 +1,25 @@
 """Renders audio through the built plugin inside a real host and checks it against torchamp-render.
 
 usage: /usr/bin/python3 host_render_test.py MODE PLUGIN_BUNDLE RENDER_BIN HOST_RENDER_SH WORK_DIR [RATE...]
+       /usr/bin/python3 host_render_test.py lv2-without-libtorch PLUGIN_BUNDLE RENDER_BIN HOST_RENDER_SH WORK_DIR
+                        MODEL... [--needs-libtorch MODEL...]
 
 MODE is lv2 (a small lilv host), ardour-vst3 or ardour-lv2 (Ardour 7, headless): the modes of
 ../shared/tools/host-render.sh. For each rate, a varied stereo signal is rendered by the host and by
 torchamp-render (the same EffectChain, same default model, same defaults); the host's output must
 match within 1e-4 on every channel, with the host compensating the plugin's reported latency.
-torchamp-render runs with --warm-up: a plugin in a host starts from the model's idle state."""
+torchamp-render runs with --warm-up: a plugin in a host starts from the model's idle state.
+
+lv2-without-libtorch plays each MODEL in the lilv host from a copy of the bundle that has no
+TorchAmpLibTorch.so and carries the model as its DefaultModel.*, with an empty LD_LIBRARY_PATH: as
+on a machine without LibTorch. Each must match torchamp-render --engine native; a model after
+--needs-libtorch cannot play there, and the plugin must fall back to its built-in model."""
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 
 import numpy as np
 import scipy.io.wavfile
@@ -33,8 +42,64 @@ def read(path):
     return data.astype(np.float64).reshape(len(data), -1)
 
 
+def run_host(host_render, mode, bundle, source, hosted, env=None):
+    """host-render.sh, run again (at most twice) when the host itself dies; see main()."""
+    for attempt in range(3):
+        if subprocess.run(["bash", host_render, mode, bundle, source, hosted], env=env).returncode == 0:
+            return
+        print(f"HOST FAILED {mode}, attempt {attempt + 1} of 3")
+    raise SystemExit(f"FAIL {mode}: the host failed three times")
+
+
+def compare(label, want, got):
+    if want.shape[1] == 1 and got.shape[1] == 2:
+        want = np.repeat(want, 2, axis=1)
+    if got.shape != want.shape:
+        print(f"FAIL {label}: host wrote {got.shape}, torchamp-render {want.shape}")
+        return False
+    error = float(np.max(np.abs(got - want)))
+    ok = error <= TOLERANCE and bool(np.all(np.isfinite(got)))
+    print(f"{'ok  ' if ok else 'FAIL'} {label}: max |host - torchamp-render| = {error:.3g} (tolerance {TOLERANCE}), "
+          f"output peak {np.max(np.abs(got)):.3f}")
+    return ok
+
+
+def without_libtorch(bundle, render_bin, host_render, work, arguments):
+    split = arguments.index("--needs-libtorch") if "--needs-libtorch" in arguments else len(arguments)
+    playable, needing = arguments[:split], arguments[split + 1:]
+    os.makedirs(work, exist_ok=True)
+    source = os.path.join(work, "in.wav")
+    scipy.io.wavfile.write(source, 48000, test_signal(48000, seconds=1.0))
+    builtin = os.path.join(work, "builtin.wav")
+    subprocess.run([render_bin, "--warm-up", "--in", source, "--out", builtin], check=True, capture_output=True)
+    env = dict(os.environ, LD_LIBRARY_PATH="")
+    env.pop("TORCHAMP_LIBTORCH_MODULE", None)
+    failures = 0
+    for model in playable + needing:
+        name = os.path.basename(model)
+        with tempfile.TemporaryDirectory() as folder:
+            copy = os.path.join(folder, os.path.basename(bundle.rstrip("/")))
+            shutil.copytree(bundle, copy)
+            os.remove(os.path.join(copy, "TorchAmpLibTorch.so"))
+            shutil.copy(model, os.path.join(copy, "DefaultModel" + os.path.splitext(model)[1]))
+            hosted = os.path.join(work, f"hosted-{name}.wav")
+            run_host(host_render, "lv2", copy, source, hosted, env)
+        if model in playable:
+            reference = os.path.join(work, f"reference-{name}.wav")
+            subprocess.run([render_bin, "--warm-up", "--engine", "native", "--model", model, "--in", source,
+                            "--out", reference], check=True, capture_output=True)
+            ok = compare(f"{name} without LibTorch", read(reference), read(hosted))
+        else:
+            ok = compare(f"{name} without LibTorch falls back to the built-in model", read(builtin), read(hosted))
+        failures += 0 if ok else 1
+    print(f"{len(playable) + len(needing) - failures} passed, {failures} failed")
+    return 1 if failures else 0
+
+
 def main():
     mode, bundle, render_bin, host_render, work = sys.argv[1:6]
+    if mode == "lv2-without-libtorch":
+        return without_libtorch(bundle, render_bin, host_render, work, sys.argv[6:])
     rates = [int(r) for r in sys.argv[6:]] or [48000]
     os.makedirs(work, exist_ok=True)
     failures = 0
@@ -58,25 +123,9 @@ def main():
         # under TorchAmp's frames are libcpuinfo's memcpy onto itself (inside LibTorch's
         # at::set_num_threads), which is harmless. A host that died is run again, at most twice, and said so; the
         # comparison below is never retried.
-        for attempt in range(3):
-            if subprocess.run(["bash", host_render, mode, bundle, source, hosted]).returncode == 0:
-                break
-            print(f"HOST FAILED {mode} {rate} Hz, attempt {attempt + 1} of 3")
-        else:
-            raise SystemExit(f"FAIL {mode} {rate} Hz: the host failed three times")
-        want, got = read(reference), read(hosted)
-        if want.shape[1] == 1 and got.shape[1] == 2:
-            want = np.repeat(want, 2, axis=1)
-        if got.shape != want.shape:
-            print(f"FAIL {mode} {rate} Hz: host wrote {got.shape}, torchamp-render {want.shape}")
-            failures += 1
-            continue
-        error = float(np.max(np.abs(got - want)))
-        ok = error <= TOLERANCE and np.all(np.isfinite(got))
+        run_host(host_render, mode, bundle, source, hosted)
+        ok = compare(f"{mode} {rate} Hz (latency {figures['latency_samples']} samples)", read(reference), read(hosted))
         failures += 0 if ok else 1
-        print(f"{'ok  ' if ok else 'FAIL'} {mode} {rate} Hz: max |host - torchamp-render| = {error:.3g} "
-              f"(tolerance {TOLERANCE}), latency {figures['latency_samples']} samples, "
-              f"output peak {np.max(np.abs(got)):.3f}")
     print(f"{len(rates) - failures} passed, {failures} failed")
     return 1 if failures else 0
 
