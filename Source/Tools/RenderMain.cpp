@@ -188,6 +188,16 @@ int main(int argc, char** argv)
 {
     const auto options = parseArguments(argc, argv);
 
+    // The audio first: a file that cannot be rendered is refused before any model is loaded.
+    auto audio = readWav(options.in);
+    if (!audio)
+        fail(exitAudio, audio.error());
+    if (audio->numFrames() == 0)
+        fail(exitAudio, options.in + ": the file has no audio frames");
+    if (auto problem = HostLimits::describeUnsupportedSampleRate(static_cast<double>(audio->sampleRate), options.in);
+        !problem.empty())
+        fail(exitAudio, problem + "; convert it first (for example: sox IN.wav -r 48000 OUT.wav)");
+
     // The model: a file, or the embedded default.
     const std::string modelName = options.model.empty() ? resources::defaultModelName : options.model;
     LoadOptions loadOptions;
@@ -224,14 +234,6 @@ int main(int argc, char** argv)
     std::cerr << "torchamp-render: " << modelName << ": " << spec.architecture() << ", " << engine << " engine ("
               << loaded->engineReason << ")\n";
 
-    auto audio = readWav(options.in);
-    if (!audio)
-        fail(exitAudio, audio.error());
-    if (audio->numFrames() == 0)
-        fail(exitAudio, options.in + ": the file has no audio frames");
-    if (auto problem = HostLimits::describeUnsupportedSampleRate(static_cast<double>(audio->sampleRate), options.in);
-        !problem.empty())
-        fail(exitAudio, problem + "; convert it first (for example: sox IN.wav -r 48000 OUT.wav)");
     const bool rateDiffers = audio->sampleRate != spec.sampleRate;
 
     const int channels = audio->numChannels();
