@@ -5,6 +5,7 @@
 #include "ModelImport.h"
 #include "RecurrentNetwork.h"
 #include "TorchModule.h"
+#include "TorchScriptMessages.h"
 
 #include <algorithm>
 #include <cmath>
@@ -235,8 +236,7 @@ Result<LoadedModel> loadModel(const std::vector<char>& bytes, const std::string&
             }
         }
         if (!skipKnown)
-            loaded.spec.warnings.push_back(std::string("no 'skip' attribute: forward() behaves as skip=")
-                                           + (loaded.spec.skip ? "True" : "False"));
+            loaded.spec.warnings.push_back(TorchScriptMessages::noSkipAttribute(loaded.spec.skip));
 
         loaded.parityMaxAbsError = *parity;
         if (*parity > options.parityTolerance)
