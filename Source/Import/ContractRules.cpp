@@ -1,7 +1,9 @@
 #include "ContractRules.h"
 #include "StringMatch.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <sstream>
 
 namespace torchamp
@@ -16,6 +18,23 @@ bool allFinite(const std::vector<float>& v)
         if (!std::isfinite(x))
             return false;
     return true;
+}
+
+/** Larger than any weight dimension a model within ModelLimits has, small enough for int arithmetic. */
+constexpr std::int64_t maxDimension = 1 << 24;
+
+/** The number of elements of a shape; saturates instead of overflowing. */
+std::uint64_t elementCount(const std::vector<std::int64_t>& shape)
+{
+    std::uint64_t count = 1;
+    for (auto d : shape)
+    {
+        if (d < 0)
+            return 0;
+        const auto size = static_cast<std::uint64_t>(d);
+        count = size != 0 && count > UINT64_MAX / size ? UINT64_MAX : count * size;
+    }
+    return count;
 }
 
 /** Applies the rules in the order the messages were always given: modules, LSTM, head, metadata. */
@@ -123,7 +142,7 @@ std::string RuleCheck::readLstm(const ContractModule& lstm)
     int layers = 0;
     while (lstm.findTensor("weight_ih_l" + std::to_string(layers)) != nullptr)
         ++layers;
-    if (w0->shape.size() != 2)
+    if (w0->shape.size() != 2 || w0->shape[0] > maxDimension || w0->shape[1] > maxDimension)
         return "the LSTM's weights have unexpected shapes";
     hidden = static_cast<int>(w0->shape[0] / 4);
     inputs = static_cast<int>(w0->shape[1]);
@@ -151,26 +170,39 @@ std::string RuleCheck::readLayer(const ContractModule& lstm, int l)
     const auto suffix = "_l" + std::to_string(l);
     const auto* wih = lstm.findTensor("weight_ih" + suffix);
     const auto* whh = lstm.findTensor("weight_hh" + suffix);
-    if (whh == nullptr || wih->shape.size() != 2 || whh->shape.size() != 2)
+    if (whh == nullptr || wih->shape.size() != 2 || whh->shape.size() != 2 || wih->shape[1] > maxDimension ||
+        whh->shape[1] > maxDimension)
         return "the LSTM's weights have unexpected shapes";
     RecurrentLayerSpec layer;
     layer.hiddenSize = static_cast<int>(whh->shape[1]);
     layer.inputSize = static_cast<int>(wih->shape[1]);
     if (whh->shape[0] != 4 * layer.hiddenSize || wih->shape[0] != 4 * layer.hiddenSize)
         return "the LSTM's weights have unexpected shapes";
-    if (!allFinite(wih->values) || !allFinite(whh->values))
+    // Beyond the limits ModelSpec::validate() says so; the values are not needed.
+    const int widest = std::max(ModelLimits::maxHiddenSize, 1 + ModelLimits::maxKnobs);
+    if (layer.hiddenSize < 1 || layer.hiddenSize > ModelLimits::maxHiddenSize || layer.inputSize > widest)
+    {
+        spec.layers.push_back(std::move(layer));
+        return {};
+    }
+    layer.weightIh = wih->values();
+    layer.weightHh = whh->values();
+    if (!allFinite(layer.weightIh) || !allFinite(layer.weightHh))
         return "layer " + std::to_string(l) +
                " has non-finite weights (NaN or Inf); the model was saved from a diverged training";
-    layer.weightIh = wih->values;
-    layer.weightHh = whh->values;
     const auto* bih = lstm.findTensor("bias_ih" + suffix);
     const auto* bhh = lstm.findTensor("bias_hh" + suffix);
     if (bih != nullptr && bhh == nullptr)
         return "the LSTM has bias_ih" + suffix + " but no bias_hh" + suffix;
     if (bih != nullptr)
     {
-        layer.biasIh = bih->values;
-        layer.biasHh = bhh->values;
+        // A bias of another size is left empty: ModelSpec::validate() names the layer.
+        const auto gates = static_cast<std::uint64_t>(4 * layer.hiddenSize);
+        if (elementCount(bih->shape) == gates && elementCount(bhh->shape) == gates)
+        {
+            layer.biasIh = bih->values();
+            layer.biasHh = bhh->values();
+        }
     }
     else
     {
@@ -187,12 +219,13 @@ std::string RuleCheck::readHead(const ContractModule& head)
     if (weight->shape[1] != hidden)
         return "the output head takes " + std::to_string(weight->shape[1]) + " inputs but the LSTM has " +
                std::to_string(hidden) + " units";
-    spec.headWeight = weight->values;
+    spec.headWeight = weight->values();
     if (const auto* bias = head.findTensor("bias"))
     {
-        if (bias->values.empty())
-            return "the output head's bias is empty";
-        spec.headBias = bias->values[0];
+        const auto count = elementCount(bias->shape);
+        if (count < 1 || count > static_cast<std::uint64_t>(ModelLimits::maxHiddenSize))
+            return "the output head's bias has an unexpected shape";
+        spec.headBias = bias->values()[0];
     }
     return {};
 }

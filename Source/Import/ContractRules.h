@@ -4,6 +4,7 @@
 #include "Result.h"
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -50,12 +51,14 @@ enum class ModuleKind
     other
 };
 
-/** A tensor of a module, converted to float in row-major order. */
+/** A tensor of a module: its shape, and its values on demand (the rules read values only of
+    tensors within ModelLimits, so a hostile shape costs nothing). */
 struct ModuleTensor
 {
     std::string name;
     std::vector<std::int64_t> shape;
-    std::vector<float> values;
+    /// The values converted to float in row-major order; may throw the reader's errors.
+    std::function<std::vector<float>()> values;
 };
 
 /** One module of a TorchScript file, as the contract rules need it. */

@@ -221,9 +221,10 @@ void ForwardEvaluation::execute(const std::vector<CodeStatement>& block, int dep
             case CodeStatement::Kind::branch:
             {
                 const auto condition = evaluate(s.value);
-                if (!condition.is(Sym::flag) || (!testedFlag.empty() && testedFlag != condition.attribute))
-                    refuse("forward() branches on something other than one bool attribute: `" + s.text + "`");
-                testedFlag = condition.attribute;
+                if (!condition.is(Sym::flag))
+                    refuse("forward() branches on something other than a bool attribute: `" + s.text + "`");
+                if (testedFlag.empty() || testedFlag == "training")
+                    testedFlag = condition.attribute;
                 execute(condition.flag ? s.body : s.orElse, depth + 1);
                 break;
             }
@@ -302,7 +303,8 @@ SymValue ForwardEvaluation::member(const std::string& attribute) const
     if (value != nullptr && archive.data()[*value].kind == PickleValue::Kind::boolean)
     {
         auto f = symbol(Sym::flag);
-        f.flag = archive.data()[*value].flag;
+        // Models play in eval mode (TorchModule::load calls eval()), whatever `training` the file kept.
+        f.flag = attribute != "training" && archive.data()[*value].flag;
         f.attribute = attribute;
         return f;
     }
@@ -513,9 +515,10 @@ void ForwardEvaluation::checkFlatWeights(const ScriptModule& lstm) const
             archive.data()[weights.items[i]].kind != PickleValue::Kind::tensor)
             refuse("the LSTM's _flat_weights are not its weights");
         const auto flat = archive.readTensor(weights.items[i], "_flat_weights");
-        if (flat.shape != parameter->shape || flat.values.size() != parameter->values.size() ||
-            std::memcmp(flat.values.data(), parameter->values.data(), flat.values.size() * sizeof(float)) !=
-                0)
+        if (flat.shape != parameter->shape)
+            refuse("the LSTM's _flat_weights differ from its " + expected[i]);
+        const auto a = flat.values(), b = parameter->values();
+        if (a.size() != b.size() || std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) != 0)
             refuse("the LSTM's _flat_weights differ from its " + expected[i]);
     }
 }

@@ -44,7 +44,8 @@ struct RecognisedForward
     output, optionally plus x[:, :, 0:1], returning the output and the LSTM's new state. The
     printed TorchScript of forward() is evaluated symbolically, statement by statement: every
     call must be the LSTM's forward, the head's forward, torch.slice of x or torch.add of the two
-    results; every branch must test a bool attribute (whose stored value picks the branch).
+    results; every branch must test a bool attribute, whose stored value picks the branch
+    (`training` is False: models play in eval mode).
     The LSTM's own code must call torch.lstm with the module's weights, its layer count, bias,
     not bidirectional and batch_first; the head's must be torch.linear(input, weight, bias).
 

@@ -246,43 +246,51 @@ ModuleTensor TorchScriptArchive::readTensor(std::size_t value, const std::string
     const auto& storage = dataValues[t.items[0]];
     if (t.flag)
         throw NotProvableNatively("tensor " + name + " carries conjugate or negative flags");
-    const auto bytes = elementBytes(storage.text);
     if (storage.text != "FloatStorage" && storage.text != "DoubleStorage")
         throw NotProvableNatively("tensor " + name + " holds " + storage.text +
                                   " values; the native reader reads FloatStorage and DoubleStorage");
     ModuleTensor out;
     out.name = name;
-    std::vector<std::int64_t> strides;
     std::uint64_t count = 1;
-    for (std::size_t d = 0; d < dataValues[t.items[1]].items.size(); ++d)
+    for (const auto size : dataValues[t.items[1]].items)
     {
-        out.shape.push_back(dataValues[dataValues[t.items[1]].items[d]].integer);
-        strides.push_back(dataValues[dataValues[t.items[2]].items[d]].integer);
+        out.shape.push_back(dataValues[size].integer);
         count *= static_cast<std::uint64_t>(out.shape.back()); // each at most the storage's size
         if (count > static_cast<std::uint64_t>(storage.integer))
             throw NotProvableNatively("tensor " + name + " has more elements than its storage");
     }
+    out.values = [this, value, count] { return tensorValues(value, count); };
+    return out;
+}
+
+std::vector<float> TorchScriptArchive::tensorValues(std::size_t value, std::uint64_t count) const
+{
+    const auto& t = dataValues[value];
+    const auto& storage = dataValues[t.items[0]];
+    const auto& sizes = dataValues[t.items[1]].items;
+    const auto& strides = dataValues[t.items[2]].items;
+    std::vector<float> values;
     if (count == 0)
-        return out;
+        return values;
+    const auto bytes = elementBytes(storage.text);
     std::vector<char> scratch;
     const auto content = readRecord("data/" + dataValues[storage.items[0]].text, scratch);
-    out.values.reserve(static_cast<std::size_t>(count));
-    std::vector<std::int64_t> index(out.shape.size(), 0);
+    values.reserve(static_cast<std::size_t>(count));
+    std::vector<std::int64_t> index(sizes.size(), 0);
     for (std::uint64_t n = 0; n < count; ++n)
     {
         std::int64_t element = t.integer;
         for (std::size_t d = 0; d < index.size(); ++d)
-            element += index[d] * strides[d];
-        out.values.push_back(
-            readElement(content.data() + static_cast<std::uint64_t>(element) * bytes, bytes));
+            element += index[d] * dataValues[strides[d]].integer;
+        values.push_back(readElement(content.data() + static_cast<std::uint64_t>(element) * bytes, bytes));
         for (auto d = index.size(); d-- > 0;) // the next index in row-major order
         {
-            if (++index[d] < out.shape[d])
+            if (++index[d] < dataValues[sizes[d]].integer)
                 break;
             index[d] = 0;
         }
     }
-    return out;
+    return values;
 }
 
 AttributeValue TorchScriptArchive::attributeValue(std::size_t value) const

@@ -67,8 +67,9 @@ public:
     /// Every module, the top one first, then depth first in declaration order.
     const std::vector<ScriptModule>& modules() const noexcept { return moduleList; }
 
-    /// A tensor value of data(), converted to float in row-major order (float32 exactly,
-    /// float64 rounded to nearest). Throws NotProvableNatively for other types.
+    /// A tensor value of data(): its shape now, its values on demand, converted to float in
+    /// row-major order (float32 exactly, float64 rounded to nearest). Throws NotProvableNatively
+    /// for other types. The values read from this archive, which must outlive the tensor.
     ModuleTensor readTensor(std::size_t value, const std::string& name) const;
 
     /// A value of data() converted for ContractRules (lists item by item, within a budget).
@@ -83,6 +84,7 @@ private:
     const CodeClass* findClass(const std::string& qualifiedName);
     std::size_t addModule(std::size_t object, int depth);
     AttributeValue convert(std::size_t value, int depth, std::size_t& budget) const;
+    std::vector<float> tensorValues(std::size_t value, std::uint64_t count) const;
 
     const ZipArchive& zip;
     std::string displayName;

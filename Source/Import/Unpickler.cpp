@@ -33,6 +33,8 @@ double bigEndianDouble(std::string_view eight)
     return d;
 }
 
+const std::string takesTooMuch = "a pickle takes more values than it has made";
+
 PickleValue valueOf(Kind kind)
 {
     PickleValue v;
@@ -104,22 +106,131 @@ bool Unpickler::isStringAt(std::size_t id) const
 
 std::string Unpickler::step(const PickleOp& op)
 {
-    const std::string underflow = "a pickle takes more values than it has made";
+    switch (op.code)
+    {
+        case 0x80: // PROTO
+        case 0x95: // FRAME
+            return {};
+        case '(': // MARK
+            marks.push_back(stack.size());
+            return {};
+        case 'N':
+        case 0x88:
+        case 0x89:
+        case 'K':
+        case 'M':
+        case 'J':
+        case 0x8a:
+        case 'G':
+        case 'X':
+        case 0x8c:
+        case 0x8d:
+            return pushLiteral(op);
+        case ')':
+        case ']':
+        case '}':
+        case 't':
+        case 'l':
+        case 'd':
+        case 0x85:
+        case 0x86:
+        case 0x87:
+            return makeContainer(op);
+        case 'a':
+        case 'e':
+        case 's':
+        case 'u':
+        case '0':
+        case '1':
+        case '2':
+            return changeContainer(op);
+        case 'q':
+        case 'r':
+        case 'p':
+        case 0x94:
+        case 'h':
+        case 'j':
+        case 'g':
+            return useMemo(op);
+        case 'c':
+        case 0x93:
+        case 'R':
+        case 0x81:
+        case 'b':
+        case 'Q':
+            return makeObject(op);
+        default:
+            return "a pickle uses opcode " + std::to_string(op.code) + ", which TorchScript archives do not";
+    }
+}
+
+std::string Unpickler::pushLiteral(const PickleOp& op)
+{
+    PickleValue v;
+    switch (op.code)
+    {
+        case 'N':
+            v.kind = Kind::none;
+            break;
+        case 0x88: // NEWTRUE
+        case 0x89: // NEWFALSE
+            v.kind = Kind::boolean;
+            v.flag = op.code == 0x88;
+            break;
+        case 'K': // BININT1
+        case 'M': // BININT2
+            v.kind = Kind::integer;
+            v.integer = static_cast<std::int64_t>(
+                readLittleEndian(op.argument.data(), static_cast<int>(op.argument.size())));
+            break;
+        case 'J': // BININT
+            v.kind = Kind::integer;
+            v.integer = static_cast<std::int32_t>(readLittleEndian(op.argument.data(), 4));
+            break;
+        case 0x8a: // LONG1
+            if (op.argument.size() > 8)
+                return "a pickle holds an integer wider than 64 bits";
+            v.kind = Kind::integer;
+            v.integer = signedLittleEndian(op.argument);
+            break;
+        case 'G': // BINFLOAT
+            v.kind = Kind::real;
+            v.real = bigEndianDouble(op.argument);
+            break;
+        default: // BINUNICODE, SHORT_BINUNICODE, BINUNICODE8
+            v.kind = Kind::string;
+            v.text.assign(op.argument.data(), op.argument.size());
+            break;
+    }
+    stack.push_back(add(std::move(v)));
+    return {};
+}
+
+std::string Unpickler::makeContainer(const PickleOp& op)
+{
+    auto v = valueOf(op.code == ']' || op.code == 'l'   ? Kind::list
+                     : op.code == '}' || op.code == 'd' ? Kind::dict
+                                                        : Kind::tuple);
+    if (op.code == 't' || op.code == 'l' || op.code == 'd') // from the last MARK
+    {
+        if (!popMark(v.items) || (op.code == 'd' && v.items.size() % 2 != 0))
+            return takesTooMuch;
+    }
+    else if (op.code >= 0x85 && op.code <= 0x87) // TUPLE1..3
+    {
+        v.items.resize(static_cast<std::size_t>(op.code - 0x84));
+        for (auto it = v.items.rbegin(); it != v.items.rend(); ++it)
+            if (!pop(*it))
+                return takesTooMuch;
+    }
+    stack.push_back(add(std::move(v)));
+    return {};
+}
+
+std::string Unpickler::changeContainer(const PickleOp& op)
+{
     std::size_t a = 0, b = 0;
     std::vector<std::size_t> items;
-    auto pushNew = [&](PickleValue v) { stack.push_back(add(std::move(v))); };
-    auto pushInteger = [&](std::int64_t i)
-    {
-        auto v = valueOf(Kind::integer);
-        v.integer = i;
-        pushNew(std::move(v));
-    };
-    auto pushSequence = [&](Kind kind, std::vector<std::size_t> members)
-    {
-        auto v = valueOf(kind);
-        v.items = std::move(members);
-        pushNew(std::move(v));
-    };
     auto extendTop = [&](Kind kind, const std::vector<std::size_t>& more)
     {
         if (stack.empty() || graph.values[stack.back()].kind != kind ||
@@ -129,130 +240,64 @@ std::string Unpickler::step(const PickleOp& op)
         target.insert(target.end(), more.begin(), more.end());
         return true;
     };
-
+    bool ok = false;
     switch (op.code)
     {
-        case 0x80: // PROTO
-        case 0x95: // FRAME
-            return {};
-        case '(':
-            marks.push_back(stack.size());
-            return {};
-        case 'N':
-            pushNew(valueOf(Kind::none));
-            return {};
-        case 0x88:
-        case 0x89:
-        {
-            auto v = valueOf(Kind::boolean);
-            v.flag = op.code == 0x88;
-            pushNew(std::move(v));
-            return {};
-        }
-        case 'K':
-        case 'M':
-            pushInteger(static_cast<std::int64_t>(
-                readLittleEndian(op.argument.data(), static_cast<int>(op.argument.size()))));
-            return {};
-        case 'J':
-            pushInteger(static_cast<std::int32_t>(readLittleEndian(op.argument.data(), 4)));
-            return {};
-        case 0x8a: // LONG1
-            if (op.argument.size() > 8)
-                return "a pickle holds an integer wider than 64 bits";
-            pushInteger(signedLittleEndian(op.argument));
-            return {};
-        case 'G':
-        {
-            auto v = valueOf(Kind::real);
-            v.real = bigEndianDouble(op.argument);
-            pushNew(std::move(v));
-            return {};
-        }
-        case 'X':
-        case 0x8c:
-        case 0x8d: // BINUNICODE, SHORT_BINUNICODE, BINUNICODE8
-        {
-            auto v = valueOf(Kind::string);
-            v.text.assign(op.argument.data(), op.argument.size());
-            pushNew(std::move(v));
-            return {};
-        }
-        case ')':
-            pushSequence(Kind::tuple, {});
-            return {};
-        case ']':
-            pushSequence(Kind::list, {});
-            return {};
-        case '}':
-            pushSequence(Kind::dict, {});
-            return {};
-        case 't':
-        case 'l':
-        case 'd':
-            if (!popMark(items) || (op.code == 'd' && items.size() % 2 != 0))
-                return underflow;
-            pushSequence(op.code == 't'   ? Kind::tuple
-                         : op.code == 'l' ? Kind::list
-                                          : Kind::dict,
-                         std::move(items));
-            return {};
-        case 0x85:
-        case 0x86:
-        case 0x87: // TUPLE1..3
-            items.resize(static_cast<std::size_t>(op.code - 0x84));
-            for (auto it = items.rbegin(); it != items.rend(); ++it)
-                if (!pop(*it))
-                    return underflow;
-            pushSequence(Kind::tuple, std::move(items));
-            return {};
-        case 'a': // APPEND
-            if (!pop(a) || !extendTop(Kind::list, {a}))
-                return underflow;
-            return {};
-        case 'e': // APPENDS
-            if (!popMark(items) || !extendTop(Kind::list, items))
-                return underflow;
-            return {};
-        case 's': // SETITEM
-            if (!pop(b) || !pop(a) || !extendTop(Kind::dict, {a, b}))
-                return underflow;
-            return {};
-        case 'u': // SETITEMS
-            if (!popMark(items) || items.size() % 2 != 0 || !extendTop(Kind::dict, items))
-                return underflow;
-            return {};
+        case 'a':
+            ok = pop(a) && extendTop(Kind::list, {a});
+            break; // APPEND
+        case 'e':
+            ok = popMark(items) && extendTop(Kind::list, items);
+            break; // APPENDS
+        case 's':
+            ok = pop(b) && pop(a) && extendTop(Kind::dict, {a, b});
+            break; // SETITEM
+        case 'u':
+            ok = popMark(items) && items.size() % 2 == 0 && extendTop(Kind::dict, items);
+            break; // SETITEMS
         case '0':
-            return pop(a) ? std::string{} : underflow; // POP
+            ok = pop(a);
+            break; // POP
         case '1':
-            return popMark(items) ? std::string{} : underflow; // POP_MARK
-        case '2':                                              // DUP
-            if (stack.empty())
-                return underflow;
-            stack.push_back(stack.back());
-            return {};
-        case 'q':
-        case 'r':
-        case 'p':
-        case 0x94: // BINPUT, LONG_BINPUT, PUT, MEMOIZE
-            if (stack.empty())
-                return underflow;
-            if (op.memoIndex >= memo.size())
-                memo.resize(static_cast<std::size_t>(op.memoIndex) + 1, stack.back());
-            memo[static_cast<std::size_t>(op.memoIndex)] = stack.back();
-            return {};
-        case 'h':
-        case 'j':
-        case 'g': // BINGET, LONG_BINGET, GET
-            if (op.memoIndex >= memo.size())
-                return "a pickle reads memo index " + std::to_string(op.memoIndex) + " before writing it";
-            stack.push_back(memo[static_cast<std::size_t>(op.memoIndex)]);
-            return {};
+            ok = popMark(items);
+            break; // POP_MARK
+        default:   // DUP
+            ok = !stack.empty();
+            if (ok)
+                stack.push_back(stack.back());
+            break;
+    }
+    return ok ? std::string{} : takesTooMuch;
+}
+
+std::string Unpickler::useMemo(const PickleOp& op)
+{
+    const auto index = static_cast<std::size_t>(op.memoIndex);
+    if (op.code == 'h' || op.code == 'j' || op.code == 'g') // BINGET, LONG_BINGET, GET
+    {
+        if (index >= memo.size())
+            return "a pickle reads memo index " + std::to_string(index) + " before writing it";
+        stack.push_back(memo[index]);
+        return {};
+    }
+    if (stack.empty()) // BINPUT, LONG_BINPUT, PUT, MEMOIZE
+        return takesTooMuch;
+    if (index >= memo.size())
+        memo.resize(index + 1, stack.back());
+    memo[index] = stack.back();
+    return {};
+}
+
+std::string Unpickler::makeObject(const PickleOp& op)
+{
+    std::size_t a = 0, b = 0;
+    switch (op.code)
+    {
         case 'c': // GLOBAL
         {
             auto v = valueOf(Kind::global);
             v.text = std::string(op.lines[0]) + "." + std::string(op.lines[1]);
-            pushNew(std::move(v));
+            stack.push_back(add(std::move(v)));
             return {};
         }
         case 0x93: // STACK_GLOBAL
@@ -261,37 +306,31 @@ std::string Unpickler::step(const PickleOp& op)
                 return "a pickle names a global with something other than two strings";
             auto v = valueOf(Kind::global);
             v.text = graph.values[a].text + "." + graph.values[b].text;
-            pushNew(std::move(v));
+            stack.push_back(add(std::move(v)));
             return {};
         }
-        case 'R': // REDUCE
-            if (!pop(b) || !pop(a))
-                return underflow;
-            return reduce(a, b);
+        case 'R':
+            return pop(b) && pop(a) ? reduce(a, b) : takesTooMuch;
         case 0x81: // NEWOBJ
         {
             if (!pop(b) || !pop(a))
-                return underflow;
+                return takesTooMuch;
             if (graph.values[a].kind != Kind::global || graph.values[b].kind != Kind::tuple)
                 return "a pickle makes an object of something that is not a class";
             auto v = valueOf(Kind::object);
             v.text = graph.values[a].text;
-            pushNew(std::move(v));
+            stack.push_back(add(std::move(v)));
             return {};
         }
         case 'b': // BUILD
             if (!pop(b) || stack.empty())
-                return underflow;
+                return takesTooMuch;
             if (graph.values[stack.back()].kind != Kind::object)
                 return "a pickle sets the state of something that is not an object";
             graph.values[stack.back()].items = {b};
             return {};
-        case 'Q': // BINPERSID
-            if (!pop(a))
-                return underflow;
-            return persistentLoad(a);
-        default:
-            return "a pickle uses opcode " + std::to_string(op.code) + ", which TorchScript archives do not";
+        default: // BINPERSID
+            return pop(a) ? persistentLoad(a) : takesTooMuch;
     }
 }
 

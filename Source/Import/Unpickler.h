@@ -78,6 +78,11 @@ private:
     explicit Unpickler(std::string_view pickle) : source(pickle) {}
     std::string run();
     std::string step(const PickleOp& op);
+    std::string pushLiteral(const PickleOp& op);
+    std::string makeContainer(const PickleOp& op);
+    std::string changeContainer(const PickleOp& op);
+    std::string useMemo(const PickleOp& op);
+    std::string makeObject(const PickleOp& op);
     std::string reduce(std::size_t callable, std::size_t arguments);
     std::string persistentLoad(std::size_t id);
     std::string rebuildTensor(const PickleValue& arguments);

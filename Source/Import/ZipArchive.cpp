@@ -147,15 +147,21 @@ std::string ZipArchive::readDirectory(std::uint64_t entryCount, std::uint64_t di
     for (std::size_t i = 1; i < byStart.size(); ++i)
         if (byStart[i - 1]->dataStart + byStart[i - 1]->compressedBytes > byStart[i]->dataStart)
             return "records " + byStart[i - 1]->name + " and " + byStart[i]->name + " overlap";
+
+    byName.resize(entries.size());
+    for (std::size_t i = 0; i < byName.size(); ++i)
+        byName[i] = i;
+    std::stable_sort(byName.begin(), byName.end(),
+                     [this](std::size_t a, std::size_t b) { return entries[a].name < entries[b].name; });
     return {};
 }
 
 const ZipArchive::Record* ZipArchive::find(std::string_view name) const noexcept
 {
-    for (const auto& r : entries)
-        if (r.name == name)
-            return &r;
-    return nullptr;
+    const auto at =
+        std::lower_bound(byName.begin(), byName.end(), name,
+                         [this](std::size_t i, std::string_view n) { return entries[i].name < n; });
+    return at != byName.end() && entries[*at].name == name ? &entries[*at] : nullptr;
 }
 
 std::string ZipArchive::read(const Record& record, std::string_view& content,

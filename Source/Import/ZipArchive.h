@@ -52,7 +52,7 @@ public:
     /// The records in directory order.
     const std::vector<Record>& records() const noexcept { return entries; }
 
-    /// The first record called `name`, or null.
+    /// The first record called `name` in directory order, or null. Logarithmic in the record count.
     const Record* find(std::string_view name) const noexcept;
 
     /// Points `content` at the record's bytes: inside the archive for a stored record, inside
@@ -69,6 +69,7 @@ private:
     const char* bytes = nullptr;
     std::size_t size = 0;
     std::vector<Record> entries;
+    std::vector<std::size_t> byName; // indices into entries, by name then directory order
     Failure why = Failure::none;
     std::string whatIsWrong;
 };

@@ -83,7 +83,7 @@ ModuleTensor moduleTensor(const std::string& name, const torch::Tensor& t)
     ModuleTensor out;
     out.name = name;
     out.shape.assign(t.sizes().begin(), t.sizes().end());
-    out.values = toVector(t);
+    out.values = [t] { return toVector(t); };
     return out;
 }
 
