@@ -282,9 +282,17 @@ SymValue ForwardEvaluation::evaluate(const CodeExpr& e)
             return call(e);
         case CodeExpr::Kind::tuple:
         {
+            // The contract's tuples are (h, c), (x, (h, c)) and (y, h, c): small, two levels at most.
             auto t = symbol(Sym::tuple);
+            if (e.parts.size() > 4)
+                refuseStatement();
             for (const auto& part : e.parts)
+            {
                 t.items.push_back(evaluate(part));
+                for (const auto& inner : t.items.back().items)
+                    if (inner.is(Sym::tuple))
+                        refuseStatement();
+            }
             return t;
         }
         default:

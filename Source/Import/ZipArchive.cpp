@@ -95,49 +95,60 @@ std::string ZipArchive::readDirectory(std::uint64_t entryCount, std::uint64_t di
     const char* const directoryEnd = cursor + directorySize;
     for (std::uint64_t i = 0; i < entryCount; ++i)
     {
-        auto cutShort = [i] { return "its zip directory is cut short at record " + std::to_string(i); };
-        if (directoryEnd - cursor < static_cast<std::ptrdiff_t>(directoryEntryBytes) ||
-            readLittleEndian(cursor, 4) != directoryEntrySignature)
-            return cutShort();
         Record r;
-        const auto flags = readLittleEndian(cursor + 8, 2);
-        r.method = readLittleEndian(cursor + 10, 2);
-        r.compressedBytes = readLittleEndian(cursor + 20, 4);
-        r.uncompressedBytes = readLittleEndian(cursor + 24, 4);
-        const auto nameLength = readLittleEndian(cursor + 28, 2);
-        const auto extraLength = readLittleEndian(cursor + 30, 2);
-        const auto commentLength = readLittleEndian(cursor + 32, 2);
-        const auto localHeader = readLittleEndian(cursor + 42, 4);
-        const auto entryBytes = directoryEntryBytes + nameLength + extraLength + commentLength;
-        if (static_cast<std::uint64_t>(directoryEnd - cursor) < entryBytes)
-            return cutShort();
-        r.name.assign(cursor + directoryEntryBytes, static_cast<std::size_t>(nameLength));
-        cursor += entryBytes;
-
-        if (r.compressedBytes == 0xffffffff || r.uncompressedBytes == 0xffffffff || localHeader == 0xffffffff)
-            return "record " + r.name + " declares a zip64 size (above 4 GB)";
-        if ((flags & 1) != 0)
-            return "record " + r.name + " is encrypted";
-        if (r.method != 0 && r.method != 8)
-            return "record " + r.name + " uses zip compression method " + std::to_string(r.method) +
-                   " (TorchScript uses stored or deflated records)";
-        if (r.method == 0 ? r.uncompressedBytes != r.compressedBytes
-                          : r.uncompressedBytes > r.compressedBytes * maxDeflateRatio + 64)
-            return "record " + r.name + " declares " + std::to_string(r.uncompressedBytes) + " bytes from " +
-                   std::to_string(r.compressedBytes) + " compressed";
-        if (localHeader > directoryStart || directoryStart - localHeader < localHeaderBytes ||
-            readLittleEndian(bytes + localHeader, 4) != localHeaderSignature)
-            return "record " + r.name + " points outside the archive's data";
-        r.dataStart = localHeader + localHeaderBytes + readLittleEndian(bytes + localHeader + 26, 2) +
-                      readLittleEndian(bytes + localHeader + 28, 2);
-        if (r.dataStart > directoryStart || r.compressedBytes > directoryStart - r.dataStart)
-            return "record " + r.name + " runs past the archive's data";
+        if (auto problem = readEntry(cursor, directoryEnd, directoryStart, i, r); !problem.empty())
+            return problem;
         totalUncompressed += r.uncompressedBytes;
         if (totalUncompressed > maxTotalBytes)
             return "its records declare more than " + std::to_string(maxTotalBytes >> 20) + " MB of data";
         entries.push_back(std::move(r));
     }
+    return indexRecords();
+}
 
+std::string ZipArchive::readEntry(const char*& cursor, const char* directoryEnd, std::uint64_t directoryStart,
+                                  std::uint64_t index, Record& r) const
+{
+    const auto cutShort = "its zip directory is cut short at record " + std::to_string(index);
+    if (directoryEnd - cursor < static_cast<std::ptrdiff_t>(directoryEntryBytes) ||
+        readLittleEndian(cursor, 4) != directoryEntrySignature)
+        return cutShort;
+    const auto flags = readLittleEndian(cursor + 8, 2);
+    r.method = readLittleEndian(cursor + 10, 2);
+    r.compressedBytes = readLittleEndian(cursor + 20, 4);
+    r.uncompressedBytes = readLittleEndian(cursor + 24, 4);
+    const auto nameLength = readLittleEndian(cursor + 28, 2);
+    const auto entryBytes = directoryEntryBytes + nameLength + readLittleEndian(cursor + 30, 2) +
+                            readLittleEndian(cursor + 32, 2);
+    const auto localHeader = readLittleEndian(cursor + 42, 4);
+    if (static_cast<std::uint64_t>(directoryEnd - cursor) < entryBytes)
+        return cutShort;
+    r.name.assign(cursor + directoryEntryBytes, static_cast<std::size_t>(nameLength));
+    cursor += entryBytes;
+
+    if (r.compressedBytes == 0xffffffff || r.uncompressedBytes == 0xffffffff || localHeader == 0xffffffff)
+        return "record " + r.name + " declares a zip64 size (above 4 GB)";
+    if ((flags & 1) != 0)
+        return "record " + r.name + " is encrypted";
+    if (r.method != 0 && r.method != 8)
+        return "record " + r.name + " uses zip compression method " + std::to_string(r.method) +
+               " (TorchScript uses stored or deflated records)";
+    if (r.method == 0 ? r.uncompressedBytes != r.compressedBytes
+                      : r.uncompressedBytes > r.compressedBytes * maxDeflateRatio + 64)
+        return "record " + r.name + " declares " + std::to_string(r.uncompressedBytes) + " bytes from " +
+               std::to_string(r.compressedBytes) + " compressed";
+    if (localHeader > directoryStart || directoryStart - localHeader < localHeaderBytes ||
+        readLittleEndian(bytes + localHeader, 4) != localHeaderSignature)
+        return "record " + r.name + " points outside the archive's data";
+    r.dataStart = localHeader + localHeaderBytes + readLittleEndian(bytes + localHeader + 26, 2) +
+                  readLittleEndian(bytes + localHeader + 28, 2);
+    if (r.dataStart > directoryStart || r.compressedBytes > directoryStart - r.dataStart)
+        return "record " + r.name + " runs past the archive's data";
+    return {};
+}
+
+std::string ZipArchive::indexRecords()
+{
     // Records may not share bytes: overlapping records would multiply what is read.
     std::vector<const Record*> byStart;
     byStart.reserve(entries.size());
@@ -151,8 +162,9 @@ std::string ZipArchive::readDirectory(std::uint64_t entryCount, std::uint64_t di
     byName.resize(entries.size());
     for (std::size_t i = 0; i < byName.size(); ++i)
         byName[i] = i;
-    std::stable_sort(byName.begin(), byName.end(),
-                     [this](std::size_t a, std::size_t b) { return entries[a].name < entries[b].name; });
+    std::sort(byName.begin(), byName.end(),
+              [this](std::size_t a, std::size_t b)
+              { return entries[a].name < entries[b].name || (entries[a].name == entries[b].name && a < b); });
     return {};
 }
 

@@ -65,6 +65,9 @@ private:
     static ZipArchive fail(Failure f, std::string reason);
     std::string readDirectory(std::uint64_t entryCount, std::uint64_t directoryStart,
                               std::uint64_t directorySize);
+    std::string readEntry(const char*& cursor, const char* directoryEnd, std::uint64_t directoryStart,
+                          std::uint64_t index, Record& r) const;
+    std::string indexRecords();
 
     const char* bytes = nullptr;
     std::size_t size = 0;
