@@ -96,27 +96,32 @@ void findTorchCalls(const std::vector<CodeStatement>& block, const char* functio
     }
 }
 
-/** The name bound by `name = self.<attribute>` anywhere in a method body, or empty. */
-bool bindsSelfAttribute(const std::vector<CodeStatement>& block, const std::string& self,
-                        const std::string& name, const char* attribute)
+/** Every value assigned to `name` in a method body, branches included (null for an unpacking). */
+void assignmentsTo(const std::vector<CodeStatement>& block, const std::string& name,
+                   std::vector<const CodeExpr*>& values)
 {
     for (const auto& s : block)
     {
-        if (s.kind == CodeStatement::Kind::assign && s.targets.size() == 1 && s.targets[0] == name &&
-            isSelfAttribute(s.value, self, attribute))
-            return true;
-        if (bindsSelfAttribute(s.body, self, name, attribute) ||
-            bindsSelfAttribute(s.orElse, self, name, attribute))
-            return true;
+        if (s.kind == CodeStatement::Kind::assign)
+            for (const auto& target : s.targets)
+                if (target == name)
+                    values.push_back(s.targets.size() == 1 ? &s.value : nullptr);
+        assignmentsTo(s.body, name, values);
+        assignmentsTo(s.orElse, name, values);
     }
-    return false;
 }
 
+/** `self.<attribute>`, or a name the method assigns once, from `self.<attribute>`. */
 bool refersToSelfAttribute(const CodeExpr& e, const std::vector<CodeStatement>& body, const std::string& self,
                            const char* attribute)
 {
-    return isSelfAttribute(e, self, attribute) ||
-           (e.kind == CodeExpr::Kind::name && bindsSelfAttribute(body, self, e.text, attribute));
+    if (isSelfAttribute(e, self, attribute))
+        return true;
+    if (e.kind != CodeExpr::Kind::name)
+        return false;
+    std::vector<const CodeExpr*> values;
+    assignmentsTo(body, e.text, values);
+    return values.size() == 1 && values[0] != nullptr && isSelfAttribute(*values[0], self, attribute);
 }
 
 std::vector<CodeStatement> parsedBody(const CodeMethod& method, const char* owner)
