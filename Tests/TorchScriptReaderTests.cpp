@@ -363,7 +363,9 @@ TEST(TorchScriptReader, survivesTruncationsAndBitFlips)
     ASSERT_FALSE(good.empty());
     std::mt19937 rng(2024);
     int contract = 0, compared = 0;
-    for (int trial = 0; trial < 3000; ++trial)
+    // The sanitizers make every read slower: there fewer files, and LibTorch checks fewer of them.
+    const int trials = TORCHAMP_SANITIZED ? 1000 : 3000;
+    for (int trial = 0; trial < trials; ++trial)
     {
         auto bytes = good;
         if (trial % 3 == 0)
@@ -372,12 +374,12 @@ TEST(TorchScriptReader, survivesTruncationsAndBitFlips)
             for (int flips = 1 + trial % 8; flips > 0; --flips)
                 bytes[std::uniform_int_distribution<std::size_t>(0, bytes.size() - 1)(rng)] ^=
                     static_cast<char>(1 << std::uniform_int_distribution<int>(0, 7)(rng));
-        checkMutated(bytes, trial % 10 == 1, contract, compared);
+        checkMutated(bytes, trial % (TORCHAMP_SANITIZED ? 100 : 10) == 1, contract, compared);
     }
-    std::printf("%d of 3000 mutated files read as contract models, %d compared with LibTorch\n", contract,
-                compared);
-    EXPECT_GE(contract, 100) << "changes in tensor data leave a model";
-    EXPECT_GE(compared, 10);
+    std::printf("%d of %d mutated files read as contract models, %d compared with LibTorch\n", contract,
+                trials, compared);
+    EXPECT_GE(contract, trials / 30) << "changes in tensor data leave a model";
+    EXPECT_GE(compared, TORCHAMP_SANITIZED ? 3 : 10);
 }
 
 TEST(TorchScriptReader, fuzzCorpusAndRegressionsGiveAVerdictOrAMessage)
