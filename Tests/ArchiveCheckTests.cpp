@@ -1,6 +1,7 @@
 #include "ArchiveCheck.h"
 #include "ModelLoader.h"
 #include "TestSupport.h"
+#include "TestZip.h"
 
 #include <gtest/gtest.h>
 
@@ -17,34 +18,8 @@ namespace
 
 using Verdict = ArchiveCheck::Verdict;
 
-// A minimal zip writer (stored records, no zip64), to build archives byte by byte.
-void put(std::string& s, std::uint64_t v, int bytes)
-{
-    for (int i = 0; i < bytes; ++i)
-        s.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-
-std::vector<char> makeZip(const std::vector<std::pair<std::string, std::string>>& records)
-{
-    std::string out, directory;
-    for (const auto& [name, content] : records)
-    {
-        const auto offset = out.size();
-        put(out, 0x04034b50, 4), put(out, 20, 2), put(out, 0, 2), put(out, 0, 2), put(out, 0, 4), put(out, 0, 4);
-        put(out, content.size(), 4), put(out, content.size(), 4), put(out, name.size(), 2), put(out, 0, 2);
-        out += name + content;
-        put(directory, 0x02014b50, 4), put(directory, 20, 2), put(directory, 20, 2), put(directory, 0, 2);
-        put(directory, 0, 2), put(directory, 0, 4), put(directory, 0, 4), put(directory, content.size(), 4);
-        put(directory, content.size(), 4), put(directory, name.size(), 2), put(directory, 0, 2), put(directory, 0, 2);
-        put(directory, 0, 2), put(directory, 0, 2), put(directory, 0, 4), put(directory, offset, 4);
-        directory += name;
-    }
-    const auto directoryStart = out.size();
-    out += directory;
-    put(out, 0x06054b50, 4), put(out, 0, 4), put(out, records.size(), 2), put(out, records.size(), 2);
-    put(out, directory.size(), 4), put(out, directoryStart, 4), put(out, 0, 2);
-    return { out.begin(), out.end() };
-}
+using test::le32;
+using test::makeZip;
 
 ArchiveCheck check(const std::vector<char>& bytes)
 {
@@ -54,13 +29,6 @@ ArchiveCheck check(const std::vector<char>& bytes)
 ArchiveCheck checkPickle(const std::string& pickle)
 {
     return check(makeZip({ { "m/data.pkl", pickle }, { "m/version", "3\n" } }));
-}
-
-std::string le32(std::uint32_t v)
-{
-    std::string s;
-    put(s, v, 4);
-    return s;
 }
 
 TEST(ArchiveCheck, passesEveryModelTorchWrote)

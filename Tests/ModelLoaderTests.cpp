@@ -95,6 +95,10 @@ TEST(ModelLoader, clearErrorsForBrokenFiles)
     EXPECT_TRUE(failsWith("knob_long_name.pt", "knob names must be 1..64 characters"));
     EXPECT_TRUE(failsWith("knobs_wrong_type.pt", "'knobs' should hold strings"));
     EXPECT_TRUE(failsWith("zip_not_torchscript.pt", "a zip archive, but not a TorchScript model"));
+    EXPECT_TRUE(failsWith("batch_first_false.pt", "the LSTM is not batch_first"));
+    EXPECT_TRUE(failsWith("contract_v2.pt", "Update TorchAmp to play it"));
+    EXPECT_TRUE(failsWith("gru.pt", "it uses GRU"));
+    EXPECT_TRUE(failsWith("name_wrong_type.pt", "attribute 'name' should be a str, found Int"));
 }
 
 TEST(ModelLoader, safeModeAcceptsContractModelsAndRefusesOtherCode)

@@ -42,6 +42,20 @@ TEST_F(WithoutLibTorch, anAudioModuleIsRefusedWithWhatNeedsLibTorch)
     EXPECT_NE(loaded.error().find("sudo apt install libtorch1.13"), std::string::npos) << loaded.error();
 }
 
+TEST_F(WithoutLibTorch, contractFilesPlayNativelyAndSayTheyWereNotCompared)
+{
+    for (const auto& file : { std::string(TORCHAMP_DEFAULT_MODEL_PATH), test::modelPath("lstm2x24_knobs_skip.pt"),
+                              std::string(PROJECT_SOURCE_DIR) + "/Models/trained/overdrive.pt" })
+    {
+        auto loaded = loadModelFile(file);
+        ASSERT_TRUE(loaded) << loaded.error();
+        EXPECT_EQ(loaded->engine, EngineKind::native) << file;
+        EXPECT_EQ(loaded->module, nullptr);
+        EXPECT_NE(loaded->engineReason.find("not compared with LibTorch: LibTorch is not available"), std::string::npos)
+            << loaded->engineReason;
+    }
+}
+
 TEST_F(WithoutLibTorch, importedModelsPlayNatively)
 {
     // A Neural Amp Modeler file and an RTNeural file, as the fuzzers' seeds hold them.

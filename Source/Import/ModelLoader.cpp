@@ -3,6 +3,8 @@
 #include "LibTorchModule.h"
 #include "ModelImport.h"
 #include "RecurrentNetwork.h"
+#include "TorchScriptMessages.h"
+#include "TorchScriptReader.h"
 
 #include <algorithm>
 #include <cmath>
@@ -129,8 +131,7 @@ Result<LoadedModel> applyParityCheck(LoadedModel loaded, const std::string& disp
         }
     }
     if (!skipKnown)
-        loaded.spec.warnings.push_back(std::string("no 'skip' attribute: forward() behaves as skip=")
-                                       + (loaded.spec.skip ? "True" : "False"));
+        loaded.spec.warnings.push_back(TorchScriptMessages::noSkipAttribute(loaded.spec.skip));
 
     loaded.parityMaxAbsError = *parity;
     std::ostringstream why;
@@ -149,15 +150,49 @@ Result<LoadedModel> applyParityCheck(LoadedModel loaded, const std::string& disp
     return R::success(std::move(loaded));
 }
 
-/** A TorchScript file through LibTorch: the contract read by LibTorch, or an audio module. */
-Result<LoadedModel> loadTorchScript(const std::vector<char>& bytes, const std::string& displayName,
-                                    const LoadOptions& options)
+/** LibTorch's module of a TorchScript file, loaded on demand; an error naming `why` the file
+    needs it when LibTorch is not available. */
+Result<std::shared_ptr<LibTorchModel>> loadLibTorchModule(const std::vector<char>& bytes, const std::string& displayName,
+                                                          const std::string& why, const LoadOptions& options)
 {
-    using R = Result<LoadedModel>;
     const auto* backend = LibTorchModule::backend();
     if (backend == nullptr)
-        return R::failure(LibTorchModule::describeNeed(displayName, "TorchAmp reads TorchScript files with LibTorch"));
-    auto module = backend->load(bytes, displayName, options.strict);
+        return Result<std::shared_ptr<LibTorchModel>>::failure(LibTorchModule::describeNeed(displayName, why));
+    return backend->load(bytes, displayName, options.strict);
+}
+
+/** A contract model the native reader read: it plays natively, compared with LibTorch now, later
+    (LoadedModel::comparable) or not at all where LibTorch is missing. */
+Result<LoadedModel> loadNativeContract(TorchScriptModel native, const std::vector<char>& bytes,
+                                       const std::string& displayName, const LoadOptions& options)
+{
+    using R = Result<LoadedModel>;
+    LoadedModel loaded;
+    loaded.spec = std::move(native.spec);
+    if (options.engine == EngineChoice::libtorch)
+    {
+        auto module = loadLibTorchModule(bytes, displayName, "the LibTorch engine was chosen", options);
+        if (!module)
+            return R::failure(module.error());
+        loaded.module = std::move(*module);
+        loaded.engine = EngineKind::libtorch;
+        loaded.engineReason = "LibTorch engine chosen";
+        return R::success(std::move(loaded));
+    }
+    loaded.comparable = true;
+    loaded.engineReason = "read without LibTorch; the native engine plays it (not compared with LibTorch yet)";
+    if (!options.parityCheck)
+        return R::success(std::move(loaded));
+    return compareWithLibTorch(std::move(loaded), bytes, displayName, options);
+}
+
+/** A TorchScript file the native reader could not prove to be a contract model: LibTorch reads
+    it, as the contract (played natively when the native engine matches it) or as an audio module. */
+Result<LoadedModel> loadThroughLibTorch(const std::vector<char>& bytes, const std::string& displayName,
+                                        const std::string& why, const LoadOptions& options)
+{
+    using R = Result<LoadedModel>;
+    auto module = loadLibTorchModule(bytes, displayName, why, options);
     if (!module)
         return R::failure(module.error());
     if ((*module)->signature() == LibTorchModel::Signature::audioOnly)
@@ -171,16 +206,26 @@ Result<LoadedModel> loadTorchScript(const std::vector<char>& bytes, const std::s
     loaded.spec = std::move(*spec);
     loaded.module = std::move(*module);
     loaded.skipKnown = skipKnown;
-    if (options.parityCheck && options.engine != EngineChoice::libtorch)
-        return applyParityCheck(std::move(loaded), displayName, options);
-    loaded.comparable = options.engine != EngineChoice::libtorch;
-    loaded.engineReason = "the native engine plays it (not compared with LibTorch yet)";
     if (options.engine == EngineChoice::libtorch)
     {
         loaded.engine = EngineKind::libtorch;
         loaded.engineReason = "LibTorch engine chosen";
+        return R::success(std::move(loaded));
     }
-    return R::success(std::move(loaded));
+    // Only the comparison can show that the native engine computes what this forward() does.
+    return applyParityCheck(std::move(loaded), displayName, options);
+}
+
+/** A TorchScript file: read natively when it is provably a contract model, else through LibTorch. */
+Result<LoadedModel> loadTorchScript(const std::vector<char>& bytes, const std::string& displayName,
+                                    const LoadOptions& options)
+{
+    auto native = readTorchScript(bytes, displayName);
+    if (!native)
+        return Result<LoadedModel>::failure(native.error());
+    if (native->verdict == TorchScriptModel::Verdict::contract)
+        return loadNativeContract(std::move(*native), bytes, displayName, options);
+    return loadThroughLibTorch(bytes, displayName, native->reason, options);
 }
 
 } // namespace
@@ -280,7 +325,7 @@ Result<LoadedModel> compareWithLibTorch(LoadedModel loaded, const std::vector<ch
         {
             loaded.comparable = false;
             if (!loaded.skipKnown)
-                loaded.spec.warnings.push_back("no 'skip' attribute: using skip=False");
+                loaded.spec.warnings.push_back(TorchScriptMessages::noSkipAttribute(loaded.spec.skip));
             loaded.engineReason = "the native engine plays it (not compared with LibTorch: "
                                   + LibTorchModule::unavailableReason() + ")";
             return R::success(std::move(loaded));

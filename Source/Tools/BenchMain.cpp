@@ -9,14 +9,18 @@
 // Per configuration: warm-up, then blocks timed one by one; medians and tail percentiles.
 // The "seed" benchmark replays the product's origin: one call on batch 1, 10 time steps,
 // 8 features, LSTM hidden 64, in PyTorch eager (Python), LibTorch (C++) and the native engine.
+// "Reading the default model": the native TorchScript reader against LibTorch's load and
+// extractSpec, on the embedded default model (what happens when a plugin instance is created).
 //
 // The machine is shared: compare figures from one run, read medians, and see "load" in the JSON.
 
 #include "MachinePeak.h"
+#include "EmbeddedResources.h"
 #include "ModelLoader.h"
 #include "RecurrentNetwork.h"
 #include "ToolSupport.h"
 #include "TorchModule.h"
+#include "TorchScriptReader.h"
 
 #include <algorithm>
 #include <chrono>
@@ -286,6 +290,32 @@ struct SeedResult
     double maxAbsDiff = -1;
 };
 
+/** Reading the embedded default model: the native reader and, with `libtorch`, LibTorch's load
+    and extractSpec; microseconds per read. */
+std::vector<SeedResult> benchModelReading(bool libtorch, size_t reads)
+{
+    const auto bytes = resources::defaultModelBytes();
+    std::vector<SeedResult> out;
+    auto [nativeStats, n1] = timeBlocks([&] { (void) readTorchScript(bytes, resources::defaultModelName); }, 1,
+                                        Budget { 0.0, reads });
+    out.push_back({ "native reader", nativeStats, -1 });
+    if (libtorch)
+    {
+        auto [torchStats, n2] = timeBlocks(
+            [&] {
+                bool skipKnown = false;
+                if (auto m = TorchModule::load(bytes, resources::defaultModelName))
+                    (void) (*m)->extractSpec(skipKnown);
+            },
+            1, Budget { 0.0, reads / 10 });
+        out.push_back({ "LibTorch load + extractSpec", torchStats, -1 });
+    }
+    for (auto& r : out)
+        for (double* v : { &r.us.p50, &r.us.p99, &r.us.p999, &r.us.max, &r.us.mean })
+            *v /= 1e3;
+    return out;
+}
+
 } // namespace
 
 int main(int argc, char** argv)
@@ -446,6 +476,12 @@ int main(int argc, char** argv)
     if (seed.size() == 2)
         std::printf("native vs libtorch output: max |difference| %.2g\n", seed[1].maxAbsDiff);
 
+    const auto reading = benchModelReading(libtorch, quick ? 200 : 2000);
+    std::printf("\nReading the default model (%s), per read\n%-28s %12s %12s\n", resources::defaultModelName, "reader",
+                "median us", "p99 us");
+    for (const auto& r : reading)
+        std::printf("%-28s %12.1f %12.1f\n", r.engine.c_str(), r.us.p50, r.us.p99);
+
     // The floor: the mat-vec's multiply-adds at the best rate this CPU sustains, measured.
     const auto peak = bench::measureMachinePeak();
     std::printf("\nMachine: %.2f GHz busy clock; fp32 multiply-adds per cycle: %.1f with 512-bit FMA, %.1f with "
@@ -488,6 +524,10 @@ int main(int argc, char** argv)
     for (const auto& s : seed)
         json << ", \"" << (s.engine == "libtorch" ? "libtorch" : "native") << "\": {\"median_us\": " << s.us.p50
              << ", \"p99_us\": " << s.us.p99 << ", \"max_abs_diff_vs_libtorch\": " << s.maxAbsDiff << "}";
+    json << "},\n  \"default_model_read\": {";
+    for (size_t i = 0; i < reading.size(); ++i)
+        json << (i ? ", " : "") << "\"" << (i == 0 ? "native" : "libtorch") << "\": {\"median_us\": " << reading[i].us.p50
+             << ", \"p99_us\": " << reading[i].us.p99 << "}";
     json << "}\n}\n";
     std::cerr << "JSON: " << jsonPath << "\n";
     return 0;

@@ -44,9 +44,10 @@ public:
 
     Signature signature() const noexcept { return sig; }
 
-    /// Reads the contract's LSTM, Linear head and metadata into a spec. Metadata that is missing
-    /// gets its documented default and a warning in spec.warnings; wrong types are errors.
-    /// `skipKnown` tells whether the file said whether it has a skip connection.
+    /// Reads the contract's LSTM, Linear head and metadata into a spec by ContractRules, the same
+    /// rules and messages as the native reader's. Metadata that is missing gets its documented
+    /// default and a warning in spec.warnings; wrong types are errors. `skipKnown` tells whether
+    /// the file said whether it has a skip connection.
     Result<ModelSpec> extractSpec(bool& skipKnown) const;
 
     /// For a module whose forward(x) maps audio to audio: its name, sample rate (attribute

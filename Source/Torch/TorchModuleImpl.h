@@ -15,7 +15,6 @@ struct TorchModule::Impl
 {
     torch::jit::Module module;
     std::string displayName;
-    std::optional<torch::jit::Module> lstm; // the contract's LSTM, once found
     int layers = 0;
     int hidden = 0;
     int inputs = 0;

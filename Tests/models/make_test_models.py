@@ -65,6 +65,134 @@ class BareLstm(nn.Module):
         return y, h, c
 
 
+class AlwaysSkip(nn.Module):
+    """A user's model whose forward always adds the input (x[..., :1]), with no 'skip' attribute."""
+
+    sample_rate: int
+    knobs: List[str]
+
+    def __init__(self, hidden, knobs=()):
+        super().__init__()
+        self.recurrent = nn.LSTM(1 + len(knobs), hidden, 1, batch_first=True)
+        self.out = nn.Linear(hidden, 1)
+        self.sample_rate = 44100
+        self.knobs = list(knobs)
+
+    def forward(self, x: Tensor, h: Tensor, c: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
+        y, (h, c) = self.recurrent(x, (h, c))
+        return self.out(y) + x[..., :1], h, c
+
+
+class NoSkipNestedState(nn.Module):
+    """No skip at all, and the state returned as nn.LSTM returns it: (y, (h, c))."""
+
+    def __init__(self, hidden, layers):
+        super().__init__()
+        self.lstm = nn.LSTM(1, hidden, layers, batch_first=True)
+        self.head = nn.Linear(hidden, 1)
+
+    def forward(self, x: Tensor, h: Tensor, c: Tensor) -> Tuple[Tensor, Tuple[Tensor, Tensor]]:
+        y, state = self.lstm(x, (h, c))
+        return self.head(y), state
+
+
+class SkipNestedState(ContractLstm):
+    """torchamp.export's forward, returning (y, (h, c))."""
+
+    def forward(self, x: Tensor, h: Tensor, c: Tensor) -> Tuple[Tensor, Tuple[Tensor, Tensor]]:  # type: ignore[override]
+        y, (h, c) = self.lstm(x, (h, c))
+        y = self.head(y)
+        if self.skip:
+            y = y + x[:, :, 0:1]
+        return y, (h, c)
+
+
+class NoBias(nn.Module):
+    """An LSTM and a head without biases."""
+
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(1, 10, 2, batch_first=True, bias=False)
+        self.head = nn.Linear(10, 1, bias=False)
+
+    def forward(self, x: Tensor, h: Tensor, c: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
+        y, (h, c) = self.lstm(x, (h, c))
+        return self.head(y), h, c
+
+
+class GainAfterHead(ContractLstm):
+    """The contract's modules, but forward() scales the output: only LibTorch plays it faithfully."""
+
+    def forward(self, x: Tensor, h: Tensor, c: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
+        y, (h, c) = self.lstm(x, (h, c))
+        return 0.5 * self.head(y), h, c
+
+
+class SkipDisagrees(ContractLstm):
+    """Its 'skip' attribute says False, but forward() always adds the input."""
+
+    def forward(self, x: Tensor, h: Tensor, c: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
+        y, (h, c) = self.lstm(x, (h, c))
+        return self.head(y) + x[:, :, 0:1], h, c
+
+
+class Wrapped(nn.Module):
+    """A contract model inside another module: the LSTM is not a child of the top module."""
+
+    def __init__(self):
+        super().__init__()
+        self.body = ContractLstm(8)
+
+    def forward(self, x: Tensor, h: Tensor, c: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
+        return self.body(x, h, c)
+
+
+class GruContract(nn.Module):
+    """The contract's signature around a GRU."""
+
+    def __init__(self):
+        super().__init__()
+        self.gru = nn.GRU(1, 8, 1, batch_first=True)
+        self.head = nn.Linear(8, 1)
+
+    def forward(self, x: Tensor, h: Tensor, c: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
+        y, h = self.gru(x, h)
+        return self.head(y), h, c
+
+
+class DropoutWhenTraining(ContractLstm):
+    """Dropout in training only; saved in training mode, played in eval mode."""
+
+    def __init__(self):
+        super().__init__(8, skip=True)
+        self.drop = nn.Dropout(0.5)
+
+    def forward(self, x: Tensor, h: Tensor, c: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
+        y, (h, c) = self.lstm(x, (h, c))
+        if self.training:
+            y = self.drop(y)
+        y = self.head(y)
+        if self.skip:
+            y = y + x[:, :, 0:1]
+        return y, h, c
+
+
+class IntegerKnobDefaults(ContractLstm):
+    knob_defaults: List[int]  # type: ignore[assignment]
+
+    def __init__(self):
+        super().__init__(8, knobs=("low", "high"))
+        self.knob_defaults = [0, 1]  # type: ignore[list-item]
+
+
+class NameOfWrongType(ContractLstm):
+    name: int  # type: ignore[assignment]
+
+    def __init__(self):
+        super().__init__(8)
+        self.name = 3  # type: ignore[assignment]
+
+
 class NoLstm(nn.Module):
     def __init__(self):
         super().__init__()
@@ -228,6 +356,59 @@ def main(out_dir):
             if info.filename.endswith("/version"):
                 data = b"99\n"
             dst.writestr(info, data)
+
+    # User-style contract models the native reader recognises, and files it leaves to LibTorch.
+    torch.manual_seed(10)
+    save(scaled(AlwaysSkip(12, knobs=("gain",)), 2.0), p("always_skip.pt"))
+    torch.manual_seed(11)
+    save(scaled(NoSkipNestedState(10, 2), 2.0), p("nested_state.pt"))
+    torch.manual_seed(12)
+    save(scaled(SkipNestedState(8, skip=True), 2.0), p("nested_state_skip.pt"))
+    torch.manual_seed(13)
+    save(scaled(NoBias(), 2.0), p("no_bias.pt"))
+    torch.manual_seed(14)
+    save(scaled(ContractLstm(8, knobs=("drive",)), 2.0).double(), p("float64.pt"))
+    save(IntegerKnobDefaults(), p("knob_defaults_int.pt"))
+    torch.manual_seed(16)
+    torch.jit.save(torch.jit.script(scaled(DropoutWhenTraining(), 2.0).train()), p("dropout_when_training.pt"))
+    torch.manual_seed(15)
+    save(GainAfterHead(8), p("gain_after_head.pt"))
+    save(SkipDisagrees(8), p("skip_disagrees.pt"))
+    save(Wrapped(), p("wrapped.pt"))
+    save(GruContract(), p("gru.pt"))
+    save(NameOfWrongType(), p("name_wrong_type.pt"))
+    m = ContractLstm(8)
+    m.contract_version = 2
+    save(m, p("contract_v2.pt"))
+    m = ContractLstm(8)
+    m.lstm = nn.LSTM(1, 8, 1, batch_first=False)
+    save(m, p("batch_first_false.pt"))
+
+    # lstm2x24_knobs_skip.pt as PyTorch 2.x writes it (caffe2/serialize/inline_container.cc): the
+    # version record after the others, then "byteorder" and ".data/serialization_id"; a version of
+    # 6 or more goes to ".data/version". And saved to a buffer: the archive folder is "archive".
+    def rewrite(source, target, transform):
+        with zipfile.ZipFile(p(source)) as src, zipfile.ZipFile(p(target), "w", zipfile.ZIP_STORED) as dst:
+            records = [(info.filename, src.read(info.filename)) for info in src.infolist()]
+            for name, data in transform(records):
+                dst.writestr(name, data)
+
+    def pytorch2(version):
+        def transform(records):
+            folder = records[0][0].split("/")[0] + "/"
+            kept = [(n, d) for n, d in records if n != folder + "version"]
+            record = ".data/version" if version >= 6 else "version"
+            return kept + [(folder + record, f"{version}\n".encode()), (folder + "byteorder", b"little"),
+                           (folder + ".data/serialization_id", b"0" * 20 + b"1234567890" * 2)]
+        return transform
+
+    rewrite("lstm2x24_knobs_skip.pt", "pytorch2_layout.pt", pytorch2(3))
+    rewrite("lstm2x24_knobs_skip.pt", "pytorch2_data_version.pt", pytorch2(10))
+    rewrite("lstm2x24_knobs_skip.pt", "pytorch2_newer_version.pt", pytorch2(12))
+    rewrite("lstm2x24_knobs_skip.pt", "archive_folder.pt",
+            lambda records: [("archive/" + n.split("/", 1)[1], d) for n, d in records])
+    rewrite("lstm2x24_knobs_skip.pt", "big_endian.pt",
+            lambda records: records + [(records[0][0].split("/")[0] + "/byteorder", b"big")])
 
     with open(os.path.join(out_dir, "stamp"), "w") as f:
         f.write("ok\n")

@@ -6,7 +6,8 @@
 namespace torchamp
 {
 
-/** Checks a TorchScript file's bytes before LibTorch reads them.
+/** Checks a TorchScript file's bytes before LibTorch or the native reader (TorchScriptReader)
+    reads them.
 
     LibTorch 1.13 trusts the sizes and indices a file declares: a damaged or hostile archive can
     make it allocate gigabytes (a zip record that declares 4 GB, a pickle that memoises at index
@@ -20,7 +21,9 @@ namespace torchamp
     - pickles (`*.pkl`, `*.debug_pkl`) with an unknown opcode, an argument running past the end,
       a memo index beyond the next free one, a memo read of an index never written, or no STOP.
 
-    Pure C++ (zlib for deflated records), no LibTorch: it is unit-tested and fuzzed on its own. */
+    The zip directory is ZipArchive's, the opcode walk PickleReader's: the native reader reads
+    the same archive with the same two. Pure C++ (zlib for deflated records), no LibTorch: it is
+    unit-tested and fuzzed on its own. */
 struct ArchiveCheck
 {
     enum class Verdict
@@ -39,6 +42,7 @@ struct ArchiveCheck
     /// The largest model file TorchAmp reads (a 4 x 128 LSTM is about 0.6 MB).
     static constexpr std::size_t maxArchiveBytes = 256u << 20;
 
+    /// Checks the `size` bytes at `data`. Any thread but the audio thread (it inflates records).
     static ArchiveCheck run(const char* data, std::size_t size);
 };
 
