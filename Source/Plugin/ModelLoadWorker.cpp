@@ -141,6 +141,7 @@ void ModelLoadWorker::load(Request r)
         current.engineChoice = r.engine;
         current.lastError.clear();
         current.checkingAgainstLibTorch = r.checkAgainstLibTorch && loaded->comparable;
+        current.loading = !queue.empty(); // it plays; the comparison with LibTorch is not a load
         ++current.generation;
     }
     if (r.checkAgainstLibTorch && loaded->comparable)
@@ -177,6 +178,16 @@ bool ModelLoadWorker::publish(const LoadedModel& loaded, const std::string& disp
 
 void ModelLoadWorker::compareWithLibTorch(LoadedModel loaded, const Request& r)
 {
+    {
+        // A newer model is waiting: it plays next, and this one's comparison no longer matters.
+        std::lock_guard<std::mutex> lock(mutex);
+        if (!queue.empty())
+        {
+            current.checkingAgainstLibTorch = false;
+            current.engineReason = "the native engine plays it (not compared with LibTorch: another model was loaded)";
+            return;
+        }
+    }
     LoadOptions options;
     options.engine = r.engine;
     options.strict = r.safeMode;
