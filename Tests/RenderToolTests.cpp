@@ -186,7 +186,7 @@ TEST_F(RenderTool, exitCodesAndMessages)
 
     auto notWav = render("--in " + test::modelPath("lstm1x8.pt") + " --out " + path("x.wav"));
     EXPECT_EQ(notWav.exitCode, 4);
-    EXPECT_NE(notWav.err.find("not a WAV file"), std::string::npos);
+    EXPECT_NE(notWav.err.find("not a WAV, AIFF or FLAC file"), std::string::npos) << notWav.err;
 
     EXPECT_EQ(render("--in " + path("in.wav")).exitCode, 2);
     EXPECT_EQ(render("--in " + path("in.wav") + " --out " + path("x.wav") + " --block 0").exitCode, 2);

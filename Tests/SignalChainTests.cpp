@@ -159,7 +159,7 @@ TEST(CabinetInTheChain, aResponseThatCannotPlayIsRefusedWithItsName)
     EXPECT_EQ(message.rfind("noise.wav: ", 0), 0u) << message;
     EXPECT_NE(message.find("no small common ratio"), std::string::npos) << message;
     ir.channels.clear();
-    EXPECT_EQ(chain.loadImpulseResponse(ir).rfind("noise.wav: has 0 channels", 0), 0u);
+    EXPECT_EQ(chain.loadImpulseResponse(ir).rfind("noise.wav: the impulse response has 0 channels", 0), 0u);
     EXPECT_FALSE(chain.currentImpulseResponse());
 }
 

@@ -35,6 +35,7 @@ void EffectChain::prepareStages(double rate)
     preparedModelProblem = model.prepare(hostConfig, rate, smoothingSeconds);
     cabinetProblem = cabinet.prepare(hostConfig, cabinetMode, rate, smoothingSeconds);
     dryPath.prepare(hostConfig);
+    inputGain.setModelInputLevel(model.inputLevelDbu()); // calibrated from the start
     inputGain.prepare(rate, smoothingSeconds);
     noiseGate.prepare(hostConfig, rate);
     toneStack.prepare(hostConfig, rate, smoothingSeconds);
@@ -306,7 +307,12 @@ void EffectChain::process(float* const* io, int numChannels, int n) noexcept
     ScopedFlushDenormals noDenormals;
     if (!prepared || passThrough)
         return; // not prepared, or at a rate TorchAmp does not support: leave the audio as it is
-    model.beginBlock();
+    if (model.beginBlock())
+    {
+        // The first model: nothing played before it, so its calibration applies at once.
+        inputGain.setModelInputLevel(model.inputLevelDbu());
+        inputGain.settle();
+    }
     cabinet.beginBlock();
     if (io == nullptr)
         return;

@@ -41,18 +41,18 @@ std::vector<float> resampled(const std::vector<float>& x, int fromRate, int toRa
 std::string ImpulseResponse::validate() const
 {
     if (channels.empty() || numChannels() > ImpulseResponseLimits::maxChannels)
-        return "has " + std::to_string(numChannels()) +
-               " channels; an impulse response has 1 (mono) or 2 (stereo)";
+        return "the impulse response has " + std::to_string(numChannels()) +
+               " channels; TorchAmp plays mono and stereo responses";
     for (const auto& ch : channels)
         if (ch.size() != numFrames())
-            return "its channels differ in length";
+            return "the impulse response's channels differ in length";
     if (auto problem = HostLimits::describeUnsupportedSampleRate(sampleRate, "the impulse response");
         !problem.empty())
         return problem;
     if (numFrames() == 0)
-        return "has no samples";
+        return "the impulse response has no samples";
     if (static_cast<double>(numFrames()) > ImpulseResponseLimits::maxSeconds * sampleRate)
-        return "is " +
+        return "the impulse response is " +
                std::to_string(static_cast<int>(std::ceil(static_cast<double>(numFrames()) / sampleRate))) +
                " s long; impulse responses up to " +
                std::to_string(static_cast<int>(ImpulseResponseLimits::maxSeconds)) +
@@ -62,11 +62,11 @@ std::string ImpulseResponse::validate() const
         for (float v : ch)
         {
             if (!std::isfinite(v))
-                return "holds samples that are not numbers (NaN or infinity)";
+                return "the impulse response holds samples that are not numbers (NaN or infinity)";
             peak = std::max(peak, std::abs(v));
         }
     if (peak == 0.0f)
-        return "is silent (every sample is zero)";
+        return "the impulse response is silent (every sample is zero)";
     return {};
 }
 

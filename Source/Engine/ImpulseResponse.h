@@ -32,7 +32,8 @@ struct ImpulseResponse
     int numChannels() const noexcept { return static_cast<int>(channels.size()); }
     std::size_t numFrames() const noexcept { return channels.empty() ? 0 : channels.front().size(); }
 
-    /// Empty when the response can be played, else what is wrong with it ("has 3 channels; ...").
+    /// Empty when the response can be played, else what is wrong with it ("the impulse response has
+    /// 3 channels; ...").
     /// Checks ImpulseResponseLimits and HostLimits' rates, equal channel lengths, finite samples
     /// and that it is not silent.
     std::string validate() const;

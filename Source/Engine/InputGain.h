@@ -27,6 +27,8 @@ public:
     void setCalibration(bool enabled, float interfaceLevelDbu) noexcept TORCHAMP_NONBLOCKING;
     /// The playing model's input level (ModelSpec::inputLevelDbu; NaN when it does not say).
     void setModelInputLevel(float dbu) noexcept TORCHAMP_NONBLOCKING;
+    /// Ends any glide: the gain is its target from the next sample on.
+    void settle() noexcept TORCHAMP_NONBLOCKING { gain.snap(); }
 
     /// Multiplies every channel by the smoothed gain.
     void process(float* const* io, int numChannels, int n) noexcept TORCHAMP_NONBLOCKING;

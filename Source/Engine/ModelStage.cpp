@@ -35,6 +35,7 @@ std::string ModelStage::prepare(const HostConfig& config, double sampleRate, dou
     resetsAtPublish = rebuilt ? rebuilt->stateResets() : 0;
     underrunsAtPublish = rebuilt ? rebuilt->underruns() : 0;
     runners.install(std::move(rebuilt));
+    updateLevelTrim();
 
     fadeLength = std::max(1, static_cast<int>(crossfadeSeconds * sampleRate));
     fadePosition = fadeLength;
@@ -62,17 +63,32 @@ bool ModelStage::publish(std::unique_ptr<ModelRunner> runner, const HostConfig& 
     return true;
 }
 
-void ModelStage::beginBlock() noexcept
+bool ModelStage::beginBlock() noexcept
 {
     // Hand a finished fade's old model back first: at most one is ever waiting to be freed.
     if (runners.previous() != nullptr && fadePosition >= fadeLength && !runners.retirePrevious())
-        return;
+        return false;
     if (!runners.pickUp())
-        return;
+        return false;
     const auto* active = runners.current();
-    fadePosition = runners.previous() != nullptr ? 0 : fadeLength;
+    const bool first = runners.previous() == nullptr;
+    fadePosition = first ? fadeLength : 0;
     resetsAtPublish = active->stateResets();
     underrunsAtPublish = active->underruns();
+    if (first)
+    {
+        // Nothing played before: the model's level is right from its first sample.
+        updateLevelTrim();
+        levelTrim.snap();
+    }
+    return first;
+}
+
+void ModelStage::updateLevelTrim() noexcept
+{
+    const auto* active = runners.current();
+    const float loudness = active != nullptr ? active->spec().loudnessDb : NAN;
+    levelTrim.setTarget(normalise && std::isfinite(loudness) ? Decibels::toGain(normaliseTargetDb - loudness) : 1.0f);
 }
 
 void ModelStage::setKnob(int index, float value01) noexcept

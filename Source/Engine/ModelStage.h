@@ -52,8 +52,9 @@ public:
     }
 
     /// Picks up a newly published model (starting a crossfade) once the last crossfade is over.
-    /// Audio thread, at the start of every host block.
-    void beginBlock() noexcept TORCHAMP_NONBLOCKING;
+    /// Returns true when it picked up the first model, which plays at once, with nothing to
+    /// fade from. Audio thread, at the start of every host block.
+    bool beginBlock() noexcept TORCHAMP_NONBLOCKING;
 
     void setKnob(int index, float value01) noexcept TORCHAMP_NONBLOCKING;
     /// When on, a model that states its loudness (ModelSpec::loudnessDb) plays with a gain of
@@ -78,6 +79,8 @@ public:
     void waitForEngine() const;
 
 private:
+    void updateLevelTrim() noexcept TORCHAMP_NONBLOCKING;
+
     RealtimeExchange<ModelRunner> runners;
     int fadePosition = 0, fadeLength = 1;
     float knobs[ModelLimits::maxKnobs] = {};
