@@ -29,6 +29,7 @@ std::string CabinetStage::prepare(const HostConfig& config, ConvolutionLatency l
 
     fadeLength = std::max(1, static_cast<int>(crossfadeSeconds * sampleRate));
     fadePosition = fadeLength;
+    played = false;
     on.setLength(static_cast<int>(smoothingSeconds * sampleRate));
     convolving = on.value() > 0.0f;
     const auto channels = static_cast<size_t>(config.numChannels);
@@ -63,8 +64,9 @@ void CabinetStage::beginBlock() noexcept
         return;
     if (fadePosition < fadeLength || !responses.pickUp())
         return;
-    // A response that arrives fades in, from the one before or from the unconvolved signal.
-    fadePosition = 0;
+    // A response that arrives while audio plays fades in, from the one before or from the
+    // unconvolved signal; before the first block after prepare() it plays at once.
+    fadePosition = played ? 0 : fadeLength;
 }
 
 void CabinetStage::setEnabled(bool enabled) noexcept
@@ -92,6 +94,7 @@ int CabinetStage::latencySamples() const noexcept
 
 void CabinetStage::process(float* const* io, int numChannels, int n) noexcept
 {
+    played = true;
     const auto* active = responses.current();
     const int delay = latencySamples();
     const bool fading = fadePosition < fadeLength;

@@ -14,7 +14,8 @@ namespace torchamp
 {
 
 /** The cabinet: a CabinetResponse received through a RealtimeExchange and crossfaded from the one
-    before (or from the unconvolved signal, when there was none) over crossfadeSeconds, and an
+    before (or from the unconvolved signal, when there was none) over crossfadeSeconds (one that
+    arrives before any audio plays after prepare() plays at once), and an
     on/off switch that glides between the convolved and the unconvolved signal. Off, and once the
     glide is over, nothing is convolved; switched on again, the convolution starts from silence.
     The unconvolved signal is delayed by the response's latency, so switching keeps the timing.
@@ -69,6 +70,7 @@ private:
     int fadePosition = 0, fadeLength = 1;
     SmoothedValue on{1.0f};
     bool convolving = true;               // false once switched off and the glide is over
+    bool played = false;                  // audio went through since prepare()
     std::vector<std::vector<float>> line; // [channel][maxLatency + block]: the unconvolved signal
     int write = 0;
     std::vector<std::vector<float>> dry, wet, faded; // [channel][block]

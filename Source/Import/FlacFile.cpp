@@ -109,13 +109,13 @@ Result<AudioData> parseFlac(const char* bytes, std::size_t size, const std::stri
                                          &d) != FLAC__STREAM_DECODER_INIT_STATUS_OK)
         return R::failure(name + ": the FLAC decoder could not start");
     const bool finished = FLAC__stream_decoder_process_until_end_of_stream(decoder.get());
+    const auto state = FLAC__stream_decoder_get_state(decoder.get());
     const bool intact = FLAC__stream_decoder_finish(decoder.get()); // false: the MD5 signature differs
     if (!d.problem.empty())
         return R::failure(name + ": " + d.problem);
-    if (!finished)
-        return R::failure(name + ": damaged FLAC data (" +
-                          FLAC__StreamDecoderStateString[FLAC__stream_decoder_get_state(decoder.get())] +
-                          ")");
+    if (!finished || state != FLAC__STREAM_DECODER_END_OF_STREAM)
+        return R::failure(name + ": damaged or truncated FLAC data (" +
+                          FLAC__StreamDecoderStateString[state] + ")");
     if (!intact)
         return R::failure(name + ": damaged FLAC data (the audio does not match the file's MD5 signature)");
     if (d.audio.channels.empty())
