@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <iostream>
 #include <random>
 #include <set>
 
@@ -330,10 +331,10 @@ INSTANTIATE_TEST_SUITE_P(Bands, ToneBand,
 
 TEST(ToneStack, automationGlidesWithoutSteps)
 {
-    // Every band swings between -12 dB and +12 dB every 2048 samples on a 100 Hz sine. A step
-    // (a coefficient update that jumped: each moves the gains by 0.4 dB) would put about 0.02
-    // into the output's second difference; the glide's own bends put a few thousandths, and a
-    // steady sine at the loudest setting its amplitude times (2 pi 100 / 48000)^2.
+    // Every band swings between -12 dB and +12 dB every 2048 samples on a 100 Hz sine. A steady
+    // sine's second difference is its amplitude times (2 pi 100 / 48000)^2; a step in gain shows
+    // as a far larger one. The same automation without smoothing (each change a jump) is the
+    // contrast that shows the measure sees steps.
     auto secondDifference = [](const std::vector<float>& y, size_t from)
     {
         double largest = 0.0;
@@ -341,10 +342,10 @@ TEST(ToneStack, automationGlidesWithoutSteps)
             largest = std::max(largest, std::abs(static_cast<double>(y[i]) - 2.0 * y[i - 1] + y[i - 2]));
         return largest;
     };
-    auto run = [](bool automate)
+    auto run = [](bool automate, double smoothingSeconds)
     {
         ToneStack stack;
-        stack.prepare({48000.0, 64, 1}, 48000.0, EffectChain::smoothingSeconds);
+        stack.prepare({48000.0, 64, 1}, 48000.0, smoothingSeconds);
         for (int b = 0; b < ToneStack::numBands; ++b)
             stack.setGainDb(static_cast<ToneStack::Band>(b), 12.0f);
         auto x = sine(48000, 100.0, 48000.0, 0.5);
@@ -358,9 +359,14 @@ TEST(ToneStack, automationGlidesWithoutSteps)
         }
         return x;
     };
-    const double steady = secondDifference(run(false), 4800);
+    const double steady = secondDifference(run(false, EffectChain::smoothingSeconds), 4800);
+    const double smoothed = secondDifference(run(true, EffectChain::smoothingSeconds), 0);
+    const double jumping = secondDifference(run(true, 0.0), 0);
+    std::cout << "second difference: steady " << steady << ", automated " << smoothed << ", unsmoothed "
+              << jumping << "\n";
     EXPECT_LT(steady, 1e-3);
-    EXPECT_LT(secondDifference(run(true), 0), 10.0 * steady);
+    EXPECT_LT(smoothed, 10.0 * steady);
+    EXPECT_GT(jumping, 10.0 * steady);
 }
 
 // --- input calibration ----------------------------------------------------------------------
