@@ -219,36 +219,6 @@ void EffectChain::setParameter(ParameterId id, float value) noexcept
         case ParameterId::normalise:
             setNormaliseOutput(on);
             break;
-        case ParameterId::gateOn:
-            noiseGate.setEnabled(on);
-            break;
-        case ParameterId::gateThreshold:
-            noiseGate.setThresholdDb(*v);
-            break;
-        case ParameterId::gateAttack:
-            noiseGate.setAttackMs(*v);
-            break;
-        case ParameterId::gateRelease:
-            noiseGate.setReleaseMs(*v);
-            break;
-        case ParameterId::gateHysteresis:
-            noiseGate.setHysteresisDb(*v);
-            break;
-        case ParameterId::toneOn:
-            toneStack.setEnabled(on);
-            break;
-        case ParameterId::bass:
-            toneStack.setGainDb(ToneStack::bass, *v);
-            break;
-        case ParameterId::middle:
-            toneStack.setGainDb(ToneStack::middle, *v);
-            break;
-        case ParameterId::treble:
-            toneStack.setGainDb(ToneStack::treble, *v);
-            break;
-        case ParameterId::presence:
-            toneStack.setGainDb(ToneStack::presence, *v);
-            break;
         case ParameterId::irOn:
             cabinet.setEnabled(on);
             break;
@@ -261,7 +231,49 @@ void EffectChain::setParameter(ParameterId id, float value) noexcept
             inputGain.setCalibration(calibrate, interfaceLevelDbu);
             break;
         default:
-            setKnob(knobIndex(id), *v); // knob1..knob8
+            if (knobIndex(id) >= 0)
+                setKnob(knobIndex(id), *v);
+            else
+                setGateOrToneParameter(id, *v);
+            break;
+    }
+}
+
+void EffectChain::setGateOrToneParameter(ParameterId id, float v) noexcept
+{
+    switch (id)
+    {
+        case ParameterId::gateOn:
+            noiseGate.setEnabled(v >= 0.5f);
+            break;
+        case ParameterId::gateThreshold:
+            noiseGate.setThresholdDb(v);
+            break;
+        case ParameterId::gateAttack:
+            noiseGate.setAttackMs(v);
+            break;
+        case ParameterId::gateRelease:
+            noiseGate.setReleaseMs(v);
+            break;
+        case ParameterId::gateHysteresis:
+            noiseGate.setHysteresisDb(v);
+            break;
+        case ParameterId::toneOn:
+            toneStack.setEnabled(v >= 0.5f);
+            break;
+        case ParameterId::bass:
+            toneStack.setGainDb(ToneStack::bass, v);
+            break;
+        case ParameterId::middle:
+            toneStack.setGainDb(ToneStack::middle, v);
+            break;
+        case ParameterId::treble:
+            toneStack.setGainDb(ToneStack::treble, v);
+            break;
+        case ParameterId::presence:
+            toneStack.setGainDb(ToneStack::presence, v);
+            break;
+        default:
             break;
     }
 }

@@ -137,6 +137,7 @@ public:
 
 private:
     void prepareStages(double rate);
+    void setGateOrToneParameter(ParameterId id, float value) noexcept TORCHAMP_NONBLOCKING;
     std::string problemLocked() const;
     void processChunk(float* const* io, int numChannels, int n) noexcept TORCHAMP_NONBLOCKING;
 

@@ -382,6 +382,7 @@ struct Timing
 {
     double wall = 0.0;
     std::vector<double> blockMicros;
+    int warmUpSamples = 0;
 };
 
 /** Plays `audio` through the chain in blocks; the latency is removed, so the output lines up with
@@ -446,6 +447,50 @@ std::string parametersJson(const ParameterValues& values)
     return j.str();
 }
 
+/** The JSON line of figures torchamp-render prints. */
+std::string figuresJson(const Options& options, const LoadedModel& loaded, const std::string& modelName,
+                        const Preset& preset, const AudioData& audio, const ParameterValues& parameters,
+                        const EffectChain& chain, const Timing& timing)
+{
+    const ModelSpec& spec = loaded.spec;
+    const int channels = audio.numChannels();
+    const double secondsAudio =
+        static_cast<double>(audio.numFrames()) / static_cast<double>(audio.sampleRate);
+    const double wall = timing.wall;
+    const auto& blockMicros = timing.blockMicros;
+    std::ostringstream json;
+    json.precision(6);
+    json << "{\"engine\":" << jsonString(loaded.engine) << ",\"model\":" << jsonString(modelName)
+         << ",\"model_name\":" << jsonString(spec.name)
+         << ",\"architecture\":" << jsonString(spec.architecture()) << ",\"sample_rate\":" << audio.sampleRate
+         << ",\"model_sample_rate\":" << spec.sampleRate << ",\"channels\":" << channels
+         << ",\"samples\":" << audio.numFrames() << ",\"block\":" << options.block
+         << ",\"seconds_audio\":" << secondsAudio << ",\"seconds_wall\":" << wall
+         << ",\"realtime_factor\":" << (wall > 0 ? secondsAudio / wall : 0.0)
+         << ",\"block_us_p50\":" << percentile(blockMicros, 0.50)
+         << ",\"block_us_p99\":" << percentile(blockMicros, 0.99)
+         << ",\"block_us_max\":" << percentile(blockMicros, 1.0)
+         << ",\"latency_samples\":" << chain.latencySamples()
+         << ",\"latency_compensated\":true,\"warm_up_samples\":" << timing.warmUpSamples
+         << ",\"resampling\":" << (audio.sampleRate != spec.sampleRate ? "true" : "false")
+         << ",\"parity_max_abs_error\":" << loaded.parityMaxAbsError
+         << ",\"state_resets\":" << chain.stateResets() << ",\"underruns\":" << chain.underruns()
+         << ",\"engine_reason\":" << jsonString(loaded.engineReason)
+         << ",\"source_format\":" << jsonString(spec.sourceFormat) << ",\"normalise_gain_db\":"
+         << (parameters[ParameterId::normalise] >= 0.5f && std::isfinite(spec.loudnessDb)
+                 ? EffectChain::normaliseTargetDb - spec.loudnessDb
+                 : 0.0f)
+         << ",\"knobs\":{";
+    for (int k = 0; k < spec.numKnobs(); ++k)
+        json << (k ? "," : "") << jsonString(spec.knobNames[static_cast<size_t>(k)]) << ":"
+             << parameters[knobParameter(k)];
+    json << "},\"impulse_response\":" << impulseResponseJson(chain.currentImpulseResponse())
+         << ",\"preset\":" << (options.preset.empty() ? "null" : jsonString(preset.name))
+         << ",\"parameters\":" << parametersJson(parameters) << ",\"output\":" << jsonString(options.out)
+         << "}";
+    return json.str();
+}
+
 } // namespace
 
 int main(int argc, char** argv)
@@ -468,7 +513,7 @@ int main(int argc, char** argv)
     chain.setParameters(parameters);
     chain.setCabinetLatency(options.cabinetLatency.value_or(preset.cabinetLatency));
     chain.prepare({static_cast<double>(audio.sampleRate), options.block, channels});
-    int warmUpSamples = 0;
+    Timing timing;
     try
     {
         auto runner = std::make_unique<ModelRunner>(spec, chain.config(), loaded.engineFactory());
@@ -478,7 +523,7 @@ int main(int argc, char** argv)
         {
             runner->warmUp();
             runner->waitForEngine();
-            warmUpSamples = runner->warmUpSamples();
+            timing.warmUpSamples = runner->warmUpSamples();
         }
         chain.publish(std::move(runner));
     }
@@ -490,45 +535,11 @@ int main(int argc, char** argv)
         if (auto problem = chain.loadImpulseResponse(*impulseResponse); !problem.empty())
             fail(exitImpulseResponse, problem);
 
-    Timing timing;
-    const int latency = chain.latencySamples();
     const auto output = render(chain, audio, options.block, timing);
     if (auto error = writeWavFloat(options.out, output); !error.empty())
         fail(exitAudio, error);
 
-    const double secondsAudio =
-        static_cast<double>(audio.numFrames()) / static_cast<double>(audio.sampleRate);
-    const double wall = timing.wall;
-    const auto& blockMicros = timing.blockMicros;
-    std::ostringstream json;
-    json.precision(6);
-    json << "{\"engine\":" << jsonString(loaded.engine) << ",\"model\":" << jsonString(modelName)
-         << ",\"model_name\":" << jsonString(spec.name)
-         << ",\"architecture\":" << jsonString(spec.architecture()) << ",\"sample_rate\":" << audio.sampleRate
-         << ",\"model_sample_rate\":" << spec.sampleRate << ",\"channels\":" << channels
-         << ",\"samples\":" << audio.numFrames() << ",\"block\":" << options.block
-         << ",\"seconds_audio\":" << secondsAudio << ",\"seconds_wall\":" << wall
-         << ",\"realtime_factor\":" << (wall > 0 ? secondsAudio / wall : 0.0)
-         << ",\"block_us_p50\":" << percentile(blockMicros, 0.50)
-         << ",\"block_us_p99\":" << percentile(blockMicros, 0.99)
-         << ",\"block_us_max\":" << percentile(blockMicros, 1.0) << ",\"latency_samples\":" << latency
-         << ",\"latency_compensated\":true,\"warm_up_samples\":" << warmUpSamples
-         << ",\"resampling\":" << (audio.sampleRate != spec.sampleRate ? "true" : "false")
-         << ",\"parity_max_abs_error\":" << loaded.parityMaxAbsError
-         << ",\"state_resets\":" << chain.stateResets() << ",\"underruns\":" << chain.underruns()
-         << ",\"engine_reason\":" << jsonString(loaded.engineReason)
-         << ",\"source_format\":" << jsonString(spec.sourceFormat) << ",\"normalise_gain_db\":"
-         << (parameters[ParameterId::normalise] >= 0.5f && std::isfinite(spec.loudnessDb)
-                 ? EffectChain::normaliseTargetDb - spec.loudnessDb
-                 : 0.0f)
-         << ",\"knobs\":{";
-    for (int k = 0; k < spec.numKnobs(); ++k)
-        json << (k ? "," : "") << jsonString(spec.knobNames[static_cast<size_t>(k)]) << ":"
-             << parameters[knobParameter(k)];
-    json << "},\"impulse_response\":" << impulseResponseJson(chain.currentImpulseResponse())
-         << ",\"preset\":" << (options.preset.empty() ? "null" : jsonString(preset.name))
-         << ",\"parameters\":" << parametersJson(parameters) << ",\"output\":" << jsonString(options.out)
-         << "}";
-    std::cout << json.str() << std::endl;
+    std::cout << figuresJson(options, loaded, modelName, preset, audio, parameters, chain, timing)
+              << std::endl;
     return exitOk;
 }
