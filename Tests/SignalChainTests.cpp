@@ -431,6 +431,23 @@ TEST(Parameters, theParametersOfTorchAmpZeroPointOneKeepTheirKeysVersionsAndOrde
     EXPECT_EQ(knobIndex(ParameterId::bass), -1);
 }
 
+TEST(Parameters, aFreshChainPlaysAsTheCataloguesDefaults)
+{
+    // The plugin builds its host parameters from the catalogue and the render tool applies them:
+    // a chain nobody has set a parameter on must already play as they say.
+    auto render = [](bool applyDefaults)
+    {
+        EffectChain chain;
+        if (applyDefaults)
+            chain.setParameters(ParameterValues{});
+        chain.prepare({48000.0, 128, 2});
+        chain.publish(runner(hissingIdentity(), chain));
+        const auto x = test::makeTestSignal(24000, 11, 0.3f);
+        return play(chain, {x, x}, 128);
+    };
+    EXPECT_EQ(render(false), render(true));
+}
+
 TEST(Parameters, setParameterWorksInTheParametersOwnUnits)
 {
     auto render = [](auto configure)
