@@ -66,14 +66,14 @@ rtsan:
 	cmake --build --preset rtsan
 	RTSAN_OPTIONS="halt_on_error=true:suppressions=$(CURDIR)/Tests/rtsan.supp" ctest --preset rtsan $(CTEST_ARGS)
 
-# Hot-swap, state restore and LibTorch worker tests under ThreadSanitizer.
+# Hot-swap (models and impulse responses), state restore and LibTorch worker tests under ThreadSanitizer.
 TSAN_PLUGIN_TESTS := *hotSwap*:*StateRoundTrip*:*garbageOrTruncated*:*survivesWhatHostsDo*:*thirtyTwoInstances*:*48000Hz_128_2ch*:*44100Hz_333_1ch*
 tsan:
 	@scripts/install-deps.sh --rtsan
 	@cmake --preset tsan > build-tsan.configure.log 2>&1 || { cat build-tsan.configure.log; exit 1; }
 	cmake --build --preset tsan
 	export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$(CURDIR)/Tests/tsan.supp"; \
-	build-tsan/bin/torchamp_engine_tests --gtest_filter='EffectChain.*' && \
+	build-tsan/bin/torchamp_engine_tests --gtest_filter='EffectChain.*:CabinetInTheChain.*:*ChainRealtime*48000Hz_128_2ch:*ChainRealtime*96000Hz_333_1ch' && \
 	build-tsan/bin/torchamp_loader_tests --gtest_filter='LibTorchEngine.*' && \
 	build-tsan/bin/torchamp_plugin_tests --gtest_filter='$(TSAN_PLUGIN_TESTS)'
 

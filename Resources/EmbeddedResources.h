@@ -9,6 +9,8 @@ namespace torchamp::resources
 
 extern const unsigned char defaultModel[];
 extern const std::size_t defaultModelSize;
+extern const unsigned char defaultCabinet[];
+extern const std::size_t defaultCabinetSize;
 
 /// The file name the embedded default model was made from, shown to users.
 inline constexpr const char* defaultModelName = "DefaultModel.pt";
@@ -17,6 +19,17 @@ inline constexpr const char* defaultModelName = "DefaultModel.pt";
 inline std::vector<char> defaultModelBytes()
 {
     return { reinterpret_cast<const char*>(defaultModel), reinterpret_cast<const char*>(defaultModel) + defaultModelSize };
+}
+
+/// The file name the embedded default cabinet impulse response was made as
+/// (Resources/make_default_cabinet.py), shown to users.
+inline constexpr const char* defaultCabinetName = "DefaultCabinet.wav";
+
+/// A copy of the default cabinet's WAV bytes, for decodeImpulseResponse(). Off the audio thread.
+inline std::vector<char> defaultCabinetBytes()
+{
+    return { reinterpret_cast<const char*>(defaultCabinet),
+             reinterpret_cast<const char*>(defaultCabinet) + defaultCabinetSize };
 }
 
 } // namespace torchamp::resources

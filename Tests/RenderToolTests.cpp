@@ -1,6 +1,8 @@
 // Runs the built torchamp-render end to end, as a user would.
 
+#include "ImpulseResponseFile.h"
 #include "ModelLoader.h"
+#include "Preset.h"
 #include "TestSupport.h"
 #include "WavFile.h"
 
@@ -33,12 +35,13 @@ Run render(const std::string& arguments)
 {
     const auto errFile = fs::temp_directory_path() / ("torchamp-render-err-" + std::to_string(::getpid()));
     // A render that hangs fails the test (exit 124) instead of stalling the suite.
-    const std::string command = "timeout 120 " + std::string(TORCHAMP_RENDER_BIN) + " " + arguments + " 2>" + errFile.string();
+    const std::string command =
+        "timeout 120 " + std::string(TORCHAMP_RENDER_BIN) + " " + arguments + " 2>" + errFile.string();
     Run run;
     FILE* pipe = ::popen(command.c_str(), "r");
     if (!pipe)
         return run;
-    std::array<char, 4096> buffer {};
+    std::array<char, 4096> buffer{};
     while (size_t n = std::fread(buffer.data(), 1, buffer.size(), pipe))
         run.out.append(buffer.data(), n);
     const int status = ::pclose(pipe);
@@ -71,7 +74,7 @@ protected:
         fs::create_directories(dir);
         AudioData stereo;
         stereo.sampleRate = 48000;
-        stereo.channels = { test::makeTestSignal(48000 * 3, 1), test::makeTestSignal(48000 * 3, 2, 0.4f) };
+        stereo.channels = {test::makeTestSignal(48000 * 3, 1), test::makeTestSignal(48000 * 3, 2, 0.4f)};
         ASSERT_EQ(writeWavFloat(path("in.wav"), stereo), "");
     }
     void TearDown() override { fs::remove_all(dir); }
@@ -82,15 +85,15 @@ protected:
 
 TEST_F(RenderTool, rendersEveryChannelAsLibTorchForwardDoes)
 {
-    for (const auto* model : { "lstm2x24_knobs_skip.pt", "nometa_skip.pt", "lstm1x40.pt" })
+    for (const auto* model : {"lstm2x24_knobs_skip.pt", "nometa_skip.pt", "lstm1x40.pt"})
     {
-        const auto run = render("--model " + test::modelPath(model) + " --in " + path("in.wav") + " --out "
-                                + path("out.wav") + " --block 333");
+        const auto run = render("--model " + test::modelPath(model) + " --in " + path("in.wav") + " --out " +
+                                path("out.wav") + " --block 333");
         ASSERT_EQ(run.exitCode, 0) << run.err;
         EXPECT_EQ(std::count(run.out.begin(), run.out.end(), '\n'), 1) << "exactly one JSON line on stdout";
-        for (const char* key : { "engine", "model", "sample_rate", "samples", "seconds_audio", "seconds_wall",
-                                 "realtime_factor", "block_us_p50", "block_us_p99", "block_us_max",
-                                 "latency_samples", "parity_max_abs_error" })
+        for (const char* key :
+             {"engine", "model", "sample_rate", "samples", "seconds_audio", "seconds_wall", "realtime_factor",
+              "block_us_p50", "block_us_p99", "block_us_max", "latency_samples", "parity_max_abs_error"})
             EXPECT_NE(run.out.find(std::string("\"") + key + "\":"), std::string::npos) << key;
         EXPECT_EQ(jsonNumber(run.out, "samples"), 48000 * 3);
         EXPECT_EQ(jsonNumber(run.out, "sample_rate"), 48000);
@@ -110,7 +113,8 @@ TEST_F(RenderTool, rendersEveryChannelAsLibTorchForwardDoes)
             auto reference = loaded->module->render(in->channels[static_cast<size_t>(ch)],
                                             loaded->spec.knobDefaults, 4096);
             ASSERT_TRUE(reference);
-            EXPECT_LE(test::maxAbsDifference(out->channels[static_cast<size_t>(ch)], *reference), 1e-4) << model;
+            EXPECT_LE(test::maxAbsDifference(out->channels[static_cast<size_t>(ch)], *reference), 1e-4)
+                << model;
         }
     }
 }
@@ -118,22 +122,23 @@ TEST_F(RenderTool, rendersEveryChannelAsLibTorchForwardDoes)
 TEST_F(RenderTool, knobsAndTheLibTorchEngineAgreeWithTheNativeEngine)
 {
     const auto model = test::modelPath("lstm1x32_knob.pt");
-    auto native = render("--model " + model + " --in " + path("in.wav") + " --out " + path("native.wav")
-                         + " --knob gain=0.8 --engine native");
+    auto native = render("--model " + model + " --in " + path("in.wav") + " --out " + path("native.wav") +
+                         " --knob gain=0.8 --engine native");
     ASSERT_EQ(native.exitCode, 0) << native.err;
-    auto libtorch = render("--model " + model + " --in " + path("in.wav") + " --out " + path("libtorch.wav")
-                           + " --knob gain=0.8 --engine libtorch");
+    auto libtorch = render("--model " + model + " --in " + path("in.wav") + " --out " + path("libtorch.wav") +
+                           " --knob gain=0.8 --engine libtorch");
     ASSERT_EQ(libtorch.exitCode, 0) << libtorch.err;
     EXPECT_NE(libtorch.out.find("\"engine\":\"libtorch\""), std::string::npos);
     auto a = readWav(path("native.wav"));
     auto b = readWav(path("libtorch.wav"));
     ASSERT_TRUE(a && b);
     for (int ch = 0; ch < 2; ++ch)
-        EXPECT_LE(test::maxAbsDifference(a->channels[static_cast<size_t>(ch)], b->channels[static_cast<size_t>(ch)]),
+        EXPECT_LE(test::maxAbsDifference(a->channels[static_cast<size_t>(ch)],
+                                         b->channels[static_cast<size_t>(ch)]),
                   1e-4);
 
-    auto other = render("--model " + model + " --in " + path("in.wav") + " --out " + path("other.wav")
-                        + " --knob gain=0.1");
+    auto other = render("--model " + model + " --in " + path("in.wav") + " --out " + path("other.wav") +
+                        " --knob gain=0.1");
     ASSERT_EQ(other.exitCode, 0);
     auto c = readWav(path("other.wav"));
     EXPECT_GT(test::maxAbsDifference(a->channels[0], c->channels[0]), 1e-3) << "the knob changes the sound";
@@ -141,8 +146,8 @@ TEST_F(RenderTool, knobsAndTheLibTorchEngineAgreeWithTheNativeEngine)
 
 TEST_F(RenderTool, anAudioModulePlaysOnLibTorchWithItsLatencyRemoved)
 {
-    const auto run = render("--model " + test::modelPath("waveshaper.pt") + " --in " + path("in.wav") + " --out "
-                            + path("shaped.wav"));
+    const auto run = render("--model " + test::modelPath("waveshaper.pt") + " --in " + path("in.wav") +
+                            " --out " + path("shaped.wav"));
     ASSERT_EQ(run.exitCode, 0) << run.err;
     EXPECT_NE(run.out.find("\"engine\":\"libtorch\""), std::string::npos) << run.out;
     EXPECT_GT(jsonNumber(run.out, "latency_samples"), 0);
@@ -174,8 +179,8 @@ TEST_F(RenderTool, embeddedDefaultModelRendersWithoutAModelFile)
 
 TEST_F(RenderTool, exitCodesAndMessages)
 {
-    auto corrupt = render("--model " + test::modelPath("truncated.pt") + " --in " + path("in.wav") + " --out "
-                          + path("x.wav"));
+    auto corrupt = render("--model " + test::modelPath("truncated.pt") + " --in " + path("in.wav") +
+                          " --out " + path("x.wav"));
     EXPECT_EQ(corrupt.exitCode, 3);
     EXPECT_NE(corrupt.err.find("truncated.pt: not a TorchScript file, or a truncated one"), std::string::npos)
         << corrupt.err;
@@ -187,27 +192,30 @@ TEST_F(RenderTool, exitCodesAndMessages)
 
     auto notWav = render("--in " + test::modelPath("lstm1x8.pt") + " --out " + path("x.wav"));
     EXPECT_EQ(notWav.exitCode, 4);
-    EXPECT_NE(notWav.err.find("not a WAV file"), std::string::npos);
+    EXPECT_NE(notWav.err.find("not a WAV, AIFF or FLAC file"), std::string::npos) << notWav.err;
 
     EXPECT_EQ(render("--in " + path("in.wav")).exitCode, 2);
     EXPECT_EQ(render("--in " + path("in.wav") + " --out " + path("x.wav") + " --block 0").exitCode, 2);
     EXPECT_EQ(render("--in " + path("in.wav") + " --out " + path("x.wav") + " --engine gpu").exitCode, 2);
-    auto badKnob = render("--model " + test::modelPath("lstm1x32_knob.pt") + " --in " + path("in.wav") + " --out "
-                          + path("x.wav") + " --knob volume=0.5");
+    auto badKnob = render("--model " + test::modelPath("lstm1x32_knob.pt") + " --in " + path("in.wav") +
+                          " --out " + path("x.wav") + " --knob volume=0.5");
     EXPECT_EQ(badKnob.exitCode, 2);
     EXPECT_NE(badKnob.err.find("no knob 'volume' (its knobs: gain)"), std::string::npos) << badKnob.err;
     EXPECT_EQ(render("--help").exitCode, 0);
 }
 
-/** A 16-bit PCM WAV file's bytes whose header says `rate`, `channels`, and a data chunk of `claimed` bytes. */
+/** A 16-bit PCM WAV file's bytes whose header says `rate`, `channels`, and a data chunk of `claimed` bytes.
+ */
 std::string pcmWav(uint32_t rate, uint16_t channels, uint32_t claimed, const std::string& data)
 {
     std::string h = "RIFF";
-    auto p32 = [&](uint32_t v) {
+    auto p32 = [&](uint32_t v)
+    {
         for (int i = 0; i < 4; ++i)
             h.push_back(char((v >> (8 * i)) & 0xFF));
     };
-    auto p16 = [&](uint16_t v) {
+    auto p16 = [&](uint16_t v)
+    {
         h.push_back(char(v & 0xFF));
         h.push_back(char(v >> 8));
     };
@@ -227,21 +235,23 @@ std::string pcmWav(uint32_t rate, uint16_t channels, uint32_t claimed, const std
 
 TEST_F(RenderTool, hostileFilesAreRefusedOrRenderedButNeverCrashOrStall)
 {
-    auto write = [&](const std::string& name, const std::string& bytes) {
+    auto write = [&](const std::string& name, const std::string& bytes)
+    {
         std::ofstream(path(name), std::ios::binary) << bytes;
         return path(name);
     };
     std::string samples;
     for (int i = 0; i < 100; ++i)
-        samples += std::string { char(i * 7), char(i % 50) };
+        samples += std::string{char(i * 7), char(i % 50)};
 
     // Sample rates no audio file has: refused with the figure and the range.
-    for (auto [rate, shown] : { std::pair { 4000000000u, "4000000000 Hz" }, std::pair { 1u, "1 Hz" } })
+    for (auto [rate, shown] : {std::pair{4000000000u, "4000000000 Hz"}, std::pair{1u, "1 Hz"}})
     {
         const auto in = write("rate.wav", pcmWav(rate, 1, 200, samples));
         const auto run = render("--in " + in + " --out " + path("x.wav"));
         EXPECT_EQ(run.exitCode, 4) << run.err;
-        EXPECT_NE(run.err.find(std::string("sample rate, ") + shown + ", is outside the 8 kHz..768 kHz"), std::string::npos)
+        EXPECT_NE(run.err.find(std::string("sample rate, ") + shown + ", is outside the 8 kHz..768 kHz"),
+                  std::string::npos)
             << run.err;
     }
 
@@ -259,10 +269,12 @@ TEST_F(RenderTool, hostileFilesAreRefusedOrRenderedButNeverCrashOrStall)
 
     // A 2 GB model file (sparse): refused from its size.
     std::ofstream(path("model.pt")).close();
-    fs::resize_file(path("model.pt"), std::uintmax_t { 2048 } << 20);
+    fs::resize_file(path("model.pt"), std::uintmax_t{2048} << 20);
     run = render("--model " + path("model.pt") + " --in " + path("in.wav") + " --out " + path("x.wav"));
     EXPECT_EQ(run.exitCode, 3);
-    EXPECT_NE(run.err.find("model.pt: the file is 2048 MB, above the 256 MB TorchAmp reads"), std::string::npos) << run.err;
+    EXPECT_NE(run.err.find("model.pt: the file is 2048 MB, above the 256 MB TorchAmp reads"),
+              std::string::npos)
+        << run.err;
 
     // What is not a file: a FIFO (opening it would wait for a writer), a device, a folder.
     ASSERT_EQ(::mkfifo(path("pipe.wav").c_str(), 0644), 0);
@@ -286,10 +298,143 @@ TEST_F(RenderTool, aModelRateWithNoSmallRatioToTheFilesRateIsRefused)
     ASSERT_NE(at, std::string::npos);
     nam.replace(at, rate.size(), "\"sample_rate\": 44101");
     std::ofstream(path("odd.nam")) << nam;
-    const auto run = render("--model " + path("odd.nam") + " --in " + path("in.wav") + " --out " + path("x.wav"));
+    const auto run =
+        render("--model " + path("odd.nam") + " --in " + path("in.wav") + " --out " + path("x.wav"));
     EXPECT_EQ(run.exitCode, 3);
-    EXPECT_NE(run.err.find("odd.nam: the model runs at 44101 Hz and the audio at 48000 Hz"), std::string::npos) << run.err;
+    EXPECT_NE(run.err.find("odd.nam: the model runs at 44101 Hz and the audio at 48000 Hz"),
+              std::string::npos)
+        << run.err;
     EXPECT_NE(run.err.find("no small common ratio"), std::string::npos) << run.err;
+}
+
+/** A stereo impulse response at `rate`, decaying noise, written as a float WAV. */
+void writeImpulseResponse(const std::string& file, std::int64_t rate, int frames)
+{
+    AudioData ir;
+    ir.sampleRate = rate;
+    ir.channels = {test::makeTestSignal(static_cast<size_t>(frames), 5),
+                   test::makeTestSignal(static_cast<size_t>(frames), 6)};
+    for (auto& ch : ir.channels)
+    {
+        ch[0] = 0.9f;
+        for (size_t i = 0; i < ch.size(); ++i)
+            ch[i] *= static_cast<float>(std::exp(-6.0 * static_cast<double>(i) / frames));
+    }
+    ASSERT_EQ(writeWavFloat(file, ir), "");
+}
+
+TEST_F(RenderTool, anImpulseResponseConvolvesTheModelsOutput)
+{
+    writeImpulseResponse(path("cab.wav"), 48000, 3000);
+    const std::string common =
+        " --model " + test::modelPath("lstm2x24_knobs_skip.pt") + " --in " + path("in.wav");
+    const auto dry = render(common + " --out " + path("dry.wav"));
+    const auto wet =
+        render(common + " --out " + path("wet.wav") + " --ir " + path("cab.wav") + " --block 77");
+    ASSERT_EQ(dry.exitCode, 0) << dry.err;
+    ASSERT_EQ(wet.exitCode, 0) << wet.err;
+    EXPECT_NE(wet.out.find("\"impulse_response\":{\"name\":\"cab.wav\",\"sample_rate\":48000,\"channels\":2"),
+              std::string::npos)
+        << wet.out;
+    EXPECT_NE(dry.out.find("\"impulse_response\":null"), std::string::npos);
+    const auto ir = readImpulseResponseFile(path("cab.wav"));
+    ASSERT_TRUE(ir) << ir.error();
+    const auto taps = ir->preparedFor(48000.0);
+    const auto model = readWav(path("dry.wav"));
+    const auto out = readWav(path("wet.wav"));
+    for (size_t c = 0; c < 2; ++c)
+    {
+        double worst = 0.0;
+        const auto& x = model->channels[c];
+        for (size_t t = 0; t < x.size(); t += 7)
+        {
+            double ref = 0.0;
+            for (size_t j = 0; j < taps[c].size() && j <= t; ++j)
+                ref += static_cast<double>(taps[c][j]) * x[t - j];
+            worst = std::max(worst, std::abs(ref - out->channels[c][t]));
+        }
+        EXPECT_LT(worst, 1e-5) << "channel " << c;
+    }
+}
+
+TEST_F(RenderTool, aPresetRendersAsItsFlagsDo)
+{
+    writeImpulseResponse(path("cab.wav"), 44100, 2000);
+    Preset preset;
+    preset.name = "Test rig";
+    preset.parameters = {{ParameterId::gateOn, 1.0f}, {ParameterId::gateThreshold, -50.0f},
+                         {ParameterId::bass, 4.0f},   {ParameterId::presence, -3.0f},
+                         {ParameterId::knob1, 0.8f},  {ParameterId::outputGain, -2.0f}};
+    auto model =
+        presetAssetFromFile(test::modelPath("lstm2x24_knobs_skip.pt"), FileLimits::maxModelBytes, true);
+    auto ir = presetAssetFromFile(path("cab.wav"), FileLimits::maxImpulseResponseBytes, false);
+    ASSERT_TRUE(model && ir);
+    preset.model = *model;
+    preset.model->path = "elsewhere/gone.pt"; // the embedded bytes play
+    preset.impulseResponse = *ir;
+    preset.impulseResponse->path = "cab.wav"; // beside the preset
+    preset.cabinetLatency = ConvolutionLatency::lowCpu;
+    ASSERT_EQ(writePreset(path("rig.json"), preset), "");
+
+    const auto fromPreset =
+        render("--preset " + path("rig.json") + " --in " + path("in.wav") + " --out " + path("a.wav"));
+    ASSERT_EQ(fromPreset.exitCode, 0) << fromPreset.err;
+    EXPECT_NE(fromPreset.out.find("\"preset\":\"Test rig\""), std::string::npos);
+    EXPECT_NE(fromPreset.out.find("\"bass\":4,"), std::string::npos) << fromPreset.out;
+    EXPECT_EQ(jsonNumber(fromPreset.out, "latency_samples"), 512) << "the low-CPU cabinet's partition";
+    const auto fromFlags =
+        render("--model " + test::modelPath("lstm2x24_knobs_skip.pt") + " --ir " + path("cab.wav") +
+               " --cabinet-latency low-cpu --param gateOn=1 --param gateThreshold=-50 --param bass=4"
+               " --param presence=-3 --param knob1=0.8 --param outputGain=-2 --in " +
+               path("in.wav") + " --out " + path("b.wav"));
+    ASSERT_EQ(fromFlags.exitCode, 0) << fromFlags.err;
+    EXPECT_EQ(readWav(path("a.wav"))->channels, readWav(path("b.wav"))->channels);
+
+    // Flags given with a preset take precedence over it.
+    const auto overridden = render("--preset " + path("rig.json") + " --param bass=-6 --ir default --in " +
+                                   path("in.wav") + " --out " + path("c.wav"));
+    ASSERT_EQ(overridden.exitCode, 0) << overridden.err;
+    EXPECT_NE(overridden.out.find("\"bass\":-6,"), std::string::npos);
+    EXPECT_NE(overridden.out.find("\"name\":\"DefaultCabinet.wav\""), std::string::npos);
+}
+
+TEST_F(RenderTool, badParametersImpulseResponsesAndPresetsExitWithTheirCodes)
+{
+    const std::string io = " --in " + path("in.wav") + " --out " + path("x.wav");
+    const auto unknown = render("--param warmth=3" + io);
+    EXPECT_EQ(unknown.exitCode, 2);
+    EXPECT_NE(unknown.err.find("there is no parameter 'warmth'; the parameters are:"), std::string::npos);
+    EXPECT_NE(unknown.err.find("gateThreshold: Gate threshold, -100 dB .. 0 dB (default -80)"),
+              std::string::npos)
+        << unknown.err;
+    const auto outside = render("--param treble=13" + io);
+    EXPECT_EQ(outside.exitCode, 2);
+    EXPECT_NE(outside.err.find("parameter 'treble' takes a value in -12 dB .. 12 dB, got '13'"),
+              std::string::npos);
+    EXPECT_EQ(render("--param treble" + io).exitCode, 2);
+    EXPECT_EQ(render("--cabinet-latency big" + io).exitCode, 2);
+    const auto list = render("--param list");
+    EXPECT_EQ(list.exitCode, 0);
+    EXPECT_NE(list.out.find("interfaceLevel: Interface level, -30 dBu .. 30 dBu (default 12)"),
+              std::string::npos);
+
+    const auto missing = render("--ir " + path("none.wav") + io);
+    EXPECT_EQ(missing.exitCode, 5);
+    EXPECT_NE(missing.err.find("none.wav: cannot open the file"), std::string::npos) << missing.err;
+    std::ofstream(path("text.wav")) << "not audio";
+    EXPECT_EQ(render("--ir " + path("text.wav") + io).exitCode, 5);
+
+    std::ofstream(path("broken.json"))
+        << "{\"format\": \"torchamp-preset\", \"version\": 1, \"parameters\": {\"bass\": 99}}";
+    const auto broken = render("--preset " + path("broken.json") + io);
+    EXPECT_EQ(broken.exitCode, 6);
+    EXPECT_NE(broken.err.find("broken.json: parameter 'bass' is 99, outside its range"), std::string::npos)
+        << broken.err;
+    std::ofstream(path("lost.json"))
+        << "{\"format\": \"torchamp-preset\", \"version\": 1, \"model\": {\"path\": \"lost.pt\"}}";
+    const auto lost = render("--preset " + path("lost.json") + io);
+    EXPECT_EQ(lost.exitCode, 6);
+    EXPECT_NE(lost.err.find("lost.json: lost.pt: cannot open the file"), std::string::npos) << lost.err;
 }
 
 } // namespace

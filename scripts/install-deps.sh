@@ -9,6 +9,8 @@ packages=(
     juce-modules-source juce-tools
     libtorch-dev python3-torch python3-numpy python3-scipy python3-matplotlib python3-tqdm
     libgtest-dev libbenchmark-dev libeigen3-dev libxsimd-dev nlohmann-json3-dev zlib1g-dev
+    # FLAC impulse responses: the static libFLAC (and libogg) are linked into the plugin
+    libflac-dev libogg-dev
     # JUCE's Linux dependencies (GUI, audio, fonts) for the plugin and the Standalone app
     libasound2-dev libjack-jackd2-dev libfreetype-dev libfontconfig1-dev libx11-dev libxcomposite-dev
     libxcursor-dev libxext-dev libxinerama-dev libxrandr-dev libxrender-dev libgl-dev

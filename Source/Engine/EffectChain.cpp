@@ -6,54 +6,13 @@
 namespace torchamp
 {
 
-namespace
-{
-// Longest dry-path delay: the latency of resampling between the most distant rates supported
-// (8 kHz models at 384 kHz hosts stay below it); beyond it dry and wet would stop lining up.
-constexpr int maxDryDelay = 16384;
+static_assert(DryPath::maxDelay >= ModelStage::maxLatency + CabinetStage::maxLatency,
+              "the dry path lines up with the model and the cabinet together");
+static_assert(NoiseGate::maxDelay >= ModelStage::maxLatency,
+              "the gate's gain lines up with the model's output");
 
-float dbToGain(float db) noexcept TORCHAMP_NONBLOCKING
-{
-    return std::isfinite(db) ? std::pow(10.0f, std::clamp(db, -96.0f, 48.0f) / 20.0f) : 1.0f;
-}
-} // namespace
-
-void EffectChain::Smoothed::setTarget(float t) noexcept
-{
-    if (t == target)
-        return;
-    target = t;
-    remaining = length;
-    step = (target - current) / static_cast<float>(length);
-}
-
-float EffectChain::Smoothed::next() noexcept
-{
-    if (remaining > 0)
-    {
-        --remaining;
-        current = remaining == 0 ? target : current + step;
-    }
-    return current;
-}
-
-EffectChain::EffectChain()
-{
-    inputGain.current = inputGain.target = 1.0f;
-    outputGain.current = outputGain.target = 1.0f;
-    mix.current = mix.target = 1.0f;
-    bypassMix.current = bypassMix.target = 0.0f;
-    levelTrim.current = levelTrim.target = 1.0f;
-}
-
-EffectChain::~EffectChain()
-{
-    delete pending.exchange(nullptr);
-    delete retired.exchange(nullptr);
-    if (fading != active)
-        delete fading;
-    delete active;
-}
+EffectChain::EffectChain() = default;
+EffectChain::~EffectChain() = default;
 
 std::string EffectChain::prepare(const HostConfig& config)
 {
@@ -63,74 +22,26 @@ std::string EffectChain::prepare(const HostConfig& config)
     passThrough = !hostProblem.empty();
     if (passThrough)
         hostProblem += ": the audio passes through unprocessed";
-
-    // Audio is stopped: the newest model becomes the active one, rebuilt for the new config.
-    ModelRunner* newest = pending.exchange(nullptr);
-    if (newest == nullptr)
-        newest = active;
-    std::unique_ptr<ModelRunner> rebuilt;
-    std::string modelProblem;
-    if (newest != nullptr)
-    {
-        try
-        {
-            rebuilt = newest->rebuildFor(hostConfig);
-            rebuilt->warmUp();
-        }
-        catch (const std::exception& e)
-        {
-            // The model cannot run at these settings (its engine failed to start): the signal
-            // passes through unprocessed until another model is loaded, rather than stopping the host.
-            modelProblem = newest->spec().name + " cannot play at these settings (" + e.what()
-                           + "): the audio passes through unprocessed until another model is loaded";
-            rebuilt.reset();
-        }
-    }
-    if (newest != active)
-        delete newest;
-    if (fading != active)
-        delete fading;
-    delete active;
-    delete retired.exchange(nullptr);
-    fading = nullptr;
-    active = rebuilt.release();
-    shown.store(active);
-    latency.store(active ? active->latencySamples() : 0);
-    resetsAtPublish = active ? active->stateResets() : 0;
-    underrunsAtPublish = active ? active->underruns() : 0;
-    preparedModelProblem = std::move(modelProblem);
-    allocateBuffers();
+    // Smoothing and fades are timed at the host's rate; in pass-through their length is moot.
+    prepareStages(passThrough ? HostLimits::minSampleRate : hostConfig.sampleRate);
+    prepared = true;
     return problemLocked();
 }
 
-void EffectChain::allocateBuffers()
+void EffectChain::prepareStages(double rate)
 {
-    const auto channels = static_cast<size_t>(hostConfig.numChannels);
-    const auto block = static_cast<size_t>(hostConfig.maxBlockSize);
-    // Smoothing and fades are timed at the host's rate; in pass-through their length is moot.
-    const double rate = passThrough ? HostLimits::minSampleRate : hostConfig.sampleRate;
-    const int smoothing = std::max(1, static_cast<int>(smoothingSeconds * rate));
-    for (auto* s : { &inputGain, &outputGain, &mix, &bypassMix, &levelTrim })
-    {
-        s->length = smoothing;
-        s->snap();
-    }
-    fadeLength = std::max(1, static_cast<int>(crossfadeSeconds * rate));
-    fadePosition = fadeLength;
-
-    dryDelay.assign(channels, std::vector<float>(static_cast<size_t>(maxDryDelay) + block, 0.0f));
-    dryWrite = 0;
-    dry.assign(channels, std::vector<float>(block, 0.0f));
-    wet.assign(channels, std::vector<float>(block, 0.0f));
-    faded.assign(channels, std::vector<float>(block, 0.0f));
-    readPointers.assign(channels, nullptr);
-    wetPointers.assign(channels, nullptr);
-    fadedPointers.assign(channels, nullptr);
-    for (size_t c = 0; c < channels; ++c)
-    {
-        wetPointers[c] = wet[c].data();
-        fadedPointers[c] = faded[c].data();
-    }
+    // Audio is stopped: the newest model and impulse response become the active ones, rebuilt
+    // for the new configuration.
+    preparedModelProblem = model.prepare(hostConfig, rate, smoothingSeconds);
+    cabinetProblem = cabinet.prepare(hostConfig, cabinetMode, rate, smoothingSeconds);
+    dryPath.prepare(hostConfig);
+    inputGain.setModelInputLevel(model.inputLevelDbu()); // calibrated from the start
+    inputGain.prepare(rate, smoothingSeconds);
+    noiseGate.prepare(hostConfig, rate);
+    toneStack.prepare(hostConfig, rate, smoothingSeconds);
+    mix.prepare(rate, smoothingSeconds);
+    outputGain.prepare(rate, smoothingSeconds);
+    bypass.prepare(rate, smoothingSeconds);
 }
 
 std::string EffectChain::problem() const
@@ -145,8 +56,7 @@ std::string EffectChain::problemLocked() const
         return hostProblem;
     if (!preparedModelProblem.empty())
         return preparedModelProblem;
-    const auto* m = shown.load();
-    return m != nullptr ? m->problem() : std::string();
+    return model.withNewest([](const ModelRunner* m) { return m != nullptr ? m->problem() : std::string(); });
 }
 
 HostConfig EffectChain::config() const
@@ -158,106 +68,264 @@ HostConfig EffectChain::config() const
 bool EffectChain::publish(std::unique_ptr<ModelRunner> runner)
 {
     std::lock_guard<std::mutex> lock(controlMutex);
-    if (!runner || runner->config() != hostConfig)
+    if (!model.publish(std::move(runner), hostConfig))
         return false;
-    ModelRunner* fresh = runner.release();
-    shown.store(fresh);
     preparedModelProblem.clear();
-    // The audio thread never saw a model that is still pending, so it can be freed here.
-    delete pending.exchange(fresh);
     return true;
 }
 
 void EffectChain::collectGarbage()
 {
     std::lock_guard<std::mutex> lock(controlMutex);
-    delete retired.exchange(nullptr);
+    model.collectGarbage();
+    cabinet.collectGarbage();
 }
 
 std::optional<ModelSpec> EffectChain::currentSpec() const
 {
     std::lock_guard<std::mutex> lock(controlMutex);
-    if (const auto* m = shown.load())
-        return m->spec();
-    return std::nullopt;
+    return model.withNewest([](const ModelRunner* m)
+                            { return m != nullptr ? std::optional<ModelSpec>(m->spec()) : std::nullopt; });
 }
 
 int EffectChain::latencySamples() const
 {
     std::lock_guard<std::mutex> lock(controlMutex);
-    const auto* m = shown.load();
-    return m != nullptr ? m->latencySamples() : 0;
+    return model.withNewest([](const ModelRunner* m) { return m != nullptr ? m->latencySamples() : 0; }) +
+           cabinet.withNewest([](const CabinetResponse* r)
+                              { return r != nullptr ? r->latencySamples() : 0; });
 }
 
 bool EffectChain::isResampling() const
 {
     std::lock_guard<std::mutex> lock(controlMutex);
-    const auto* m = shown.load();
-    return m != nullptr && m->isResampling();
+    return model.withNewest([](const ModelRunner* m) { return m != nullptr && m->isResampling(); });
+}
+
+std::string EffectChain::loadImpulseResponse(ImpulseResponse ir)
+{
+    if (auto problem = ir.validate(); !problem.empty())
+        return ir.name + ": " + problem;
+    // Prepared outside the lock (resampling takes a moment); should the settings change meanwhile,
+    // it is prepared again for the new ones.
+    for (;;)
+    {
+        HostConfig settings;
+        ConvolutionLatency mode;
+        {
+            std::lock_guard<std::mutex> lock(controlMutex);
+            settings = hostConfig;
+            mode = cabinetMode;
+        }
+        std::unique_ptr<CabinetResponse> response;
+        try
+        {
+            response = std::make_unique<CabinetResponse>(ir, settings, mode);
+        }
+        catch (const std::exception& e)
+        {
+            return ir.name + ": " + e.what();
+        }
+        if (publishImpulseResponse(std::move(response)))
+            return {};
+    }
+}
+
+bool EffectChain::publishImpulseResponse(std::unique_ptr<CabinetResponse> response)
+{
+    std::lock_guard<std::mutex> lock(controlMutex);
+    if (!cabinet.publish(std::move(response), hostConfig, cabinetMode))
+        return false;
+    cabinetProblem.clear();
+    return true;
+}
+
+void EffectChain::unloadImpulseResponse()
+{
+    std::lock_guard<std::mutex> lock(controlMutex);
+    cabinet.publish(std::make_unique<CabinetResponse>(ImpulseResponse{}, hostConfig, cabinetMode), hostConfig,
+                    cabinetMode);
+    cabinetProblem.clear();
+}
+
+std::optional<CabinetInfo> EffectChain::currentImpulseResponse() const
+{
+    std::lock_guard<std::mutex> lock(controlMutex);
+    return cabinet.withNewest(
+        [](const CabinetResponse* r)
+        {
+            return r != nullptr && r->source().numChannels() > 0 ? std::optional<CabinetInfo>(r->info())
+                                                                 : std::nullopt;
+        });
+}
+
+std::string EffectChain::impulseResponseProblem() const
+{
+    std::lock_guard<std::mutex> lock(controlMutex);
+    return cabinetProblem;
+}
+
+ConvolutionLatency EffectChain::cabinetLatency() const
+{
+    std::lock_guard<std::mutex> lock(controlMutex);
+    return cabinetMode;
+}
+
+std::string EffectChain::setCabinetLatency(ConvolutionLatency latency)
+{
+    std::lock_guard<std::mutex> lock(controlMutex);
+    if (latency == cabinetMode)
+        return {};
+    cabinetMode = latency;
+    auto source = cabinet.withNewest(
+        [](const CabinetResponse* r)
+        { return r != nullptr ? std::optional<ImpulseResponse>(r->source()) : std::nullopt; });
+    if (!source)
+        return {};
+    const auto name = source->name;
+    try
+    {
+        cabinet.publish(std::make_unique<CabinetResponse>(std::move(*source), hostConfig, cabinetMode),
+                        hostConfig, cabinetMode);
+        cabinetProblem.clear();
+    }
+    catch (const std::exception& e)
+    {
+        cabinetProblem = name + ": " + e.what();
+    }
+    return cabinetProblem;
+}
+
+void EffectChain::setParameter(ParameterId id, float value) noexcept
+{
+    const auto v = parameterInfo(id).clamp(value);
+    if (!v)
+        return;
+    const bool on = *v >= 0.5f;
+    switch (id)
+    {
+        case ParameterId::inputGain:
+            setInputGainDb(*v);
+            break;
+        case ParameterId::outputGain:
+            setOutputGainDb(*v);
+            break;
+        case ParameterId::mix:
+            setMix(*v / 100.0f);
+            break;
+        case ParameterId::bypass:
+            setBypassed(on);
+            break;
+        case ParameterId::normalise:
+            setNormaliseOutput(on);
+            break;
+        case ParameterId::irOn:
+            cabinet.setEnabled(on);
+            break;
+        case ParameterId::calibrateInput:
+            calibrate = on;
+            inputGain.setCalibration(calibrate, interfaceLevelDbu);
+            break;
+        case ParameterId::interfaceLevel:
+            interfaceLevelDbu = *v;
+            inputGain.setCalibration(calibrate, interfaceLevelDbu);
+            break;
+        default:
+            if (knobIndex(id) >= 0)
+                setKnob(knobIndex(id), *v);
+            else
+                setGateOrToneParameter(id, *v);
+            break;
+    }
+}
+
+void EffectChain::setGateOrToneParameter(ParameterId id, float v) noexcept
+{
+    switch (id)
+    {
+        case ParameterId::gateOn:
+            noiseGate.setEnabled(v >= 0.5f);
+            break;
+        case ParameterId::gateThreshold:
+            noiseGate.setThresholdDb(v);
+            break;
+        case ParameterId::gateAttack:
+            noiseGate.setAttackMs(v);
+            break;
+        case ParameterId::gateRelease:
+            noiseGate.setReleaseMs(v);
+            break;
+        case ParameterId::gateHysteresis:
+            noiseGate.setHysteresisDb(v);
+            break;
+        case ParameterId::toneOn:
+            toneStack.setEnabled(v >= 0.5f);
+            break;
+        case ParameterId::bass:
+            toneStack.setGainDb(ToneStack::bass, v);
+            break;
+        case ParameterId::middle:
+            toneStack.setGainDb(ToneStack::middle, v);
+            break;
+        case ParameterId::treble:
+            toneStack.setGainDb(ToneStack::treble, v);
+            break;
+        case ParameterId::presence:
+            toneStack.setGainDb(ToneStack::presence, v);
+            break;
+        default:
+            break;
+    }
+}
+
+void EffectChain::setParameters(const ParameterValues& values) noexcept
+{
+    for (int p = 0; p < parameterCount; ++p)
+        setParameter(static_cast<ParameterId>(p), values[static_cast<ParameterId>(p)]);
 }
 
 void EffectChain::setInputGainDb(float db) noexcept
 {
-    inputGain.setTarget(dbToGain(db));
+    inputGain.setGainDb(db);
 }
 
 void EffectChain::setOutputGainDb(float db) noexcept
 {
-    outputGain.setTarget(dbToGain(db));
+    outputGain.setGainDb(db);
 }
 
 void EffectChain::setMix(float wet01) noexcept
 {
-    mix.setTarget(std::isfinite(wet01) ? std::clamp(wet01, 0.0f, 1.0f) : 1.0f);
+    mix.setMix(wet01);
 }
 
 void EffectChain::setKnob(int index, float value01) noexcept
 {
-    // A non-finite value (from automation or a damaged state) leaves the knob where it was.
-    if (index >= 0 && index < maxKnobs && std::isfinite(value01))
-        knobs[index] = std::clamp(value01, 0.0f, 1.0f);
+    model.setKnob(index, value01);
 }
 
 void EffectChain::setBypassed(bool shouldBypass) noexcept
 {
-    bypassMix.setTarget(shouldBypass ? 1.0f : 0.0f);
+    bypass.setBypassed(shouldBypass);
 }
 
 void EffectChain::setNormaliseOutput(bool shouldNormalise) noexcept
 {
-    normalise = shouldNormalise;
-}
-
-void EffectChain::pickUpPublishedModel() noexcept
-{
-    // Hand a finished fade's old model back first: at most one is ever waiting to be freed.
-    if (fading != nullptr && fadePosition >= fadeLength)
-    {
-        ModelRunner* expected = nullptr;
-        if (!retired.compare_exchange_strong(expected, fading, std::memory_order_acq_rel))
-            return;
-        fading = nullptr;
-    }
-    if (fading != nullptr)
-        return;
-
-    ModelRunner* fresh = pending.exchange(nullptr, std::memory_order_acq_rel);
-    if (fresh == nullptr)
-        return;
-    fading = active;
-    active = fresh;
-    fadePosition = fading != nullptr ? 0 : fadeLength;
-    latency.store(active->latencySamples(), std::memory_order_relaxed);
-    resetsAtPublish = active->stateResets();
-    underrunsAtPublish = active->underruns();
+    model.setNormalise(shouldNormalise);
 }
 
 void EffectChain::process(float* const* io, int numChannels, int n) noexcept
 {
     ScopedFlushDenormals noDenormals;
-    if (dry.empty() || passThrough)
+    if (!prepared || passThrough)
         return; // not prepared, or at a rate TorchAmp does not support: leave the audio as it is
-    pickUpPublishedModel();
+    if (model.beginBlock())
+    {
+        // The first model: nothing played before it, so its calibration applies at once.
+        inputGain.setModelInputLevel(model.inputLevelDbu());
+        inputGain.settle();
+    }
+    cabinet.beginBlock();
     if (io == nullptr)
         return;
     const int channels = std::min(numChannels, hostConfig.numChannels);
@@ -269,107 +337,30 @@ void EffectChain::process(float* const* io, int numChannels, int n) noexcept
             chunkPointers[c] = io[c] + start;
         processChunk(chunkPointers, channels, chunk);
     }
-    if (active != nullptr)
-    {
-        resets.store(active->stateResets() - resetsAtPublish, std::memory_order_relaxed);
-        lateBlocks.store(active->underruns() - underrunsAtPublish, std::memory_order_relaxed);
-    }
-}
-
-void EffectChain::waitForEngine() const
-{
-    if (const auto* next = pending.load())
-        next->waitForEngine();
-    if (active != nullptr)
-        active->waitForEngine();
-    if (fading != nullptr)
-        fading->waitForEngine();
+    model.endBlock();
+    gateReduction.store(noiseGate.gainReductionDb(), std::memory_order_relaxed);
 }
 
 void EffectChain::processChunk(float* const* io, int numChannels, int n) noexcept
 {
-    const int delayCapacity = static_cast<int>(dryDelay.front().size());
-    const int delay = std::min(latency.load(std::memory_order_relaxed), maxDryDelay);
+    const int modelLatency = model.latencySamples();
+    dryPath.capture(io, numChannels, n, modelLatency + cabinet.latencySamples());
+    inputGain.setModelInputLevel(model.inputLevelDbu());
 
-    for (int c = 0; c < numChannels; ++c)
-    {
-        float* x = io[c];
-        auto& line = dryDelay[static_cast<size_t>(c)];
-        float* delayed = dry[static_cast<size_t>(c)].data();
-        int w = dryWrite;
-        for (int i = 0; i < n; ++i)
-        {
-            // Non-finite input is silence from here on: it must reach neither the model nor the mix.
-            const float v = std::isfinite(x[i]) ? x[i] : 0.0f;
-            x[i] = v;
-            line[static_cast<size_t>(w)] = v;
-            int r = w - delay;
-            if (r < 0)
-                r += delayCapacity;
-            delayed[i] = line[static_cast<size_t>(r)];
-            if (++w == delayCapacity)
-                w = 0;
-        }
-    }
-    dryWrite = (dryWrite + n) % delayCapacity;
+    inputGain.process(io, numChannels, n);
+    noiseGate.listen(io, numChannels, n); // the gate's gain comes from the input...
+    model.process(io, numChannels, n);
+    noiseGate.apply(io, numChannels, n, modelLatency); // ...and gates the model's output
+    toneStack.process(io, numChannels, n);
+    cabinet.process(io, numChannels, n);
+    mix.process(io, dryPath.dry(), numChannels, n);
+    outputGain.process(io, numChannels, n);
+    bypass.process(io, dryPath.dry(), numChannels, n);
+}
 
-    // Input gain, shared by every channel so the smoothing stays in step.
-    for (int i = 0; i < n; ++i)
-    {
-        const float g = inputGain.next();
-        for (int c = 0; c < numChannels; ++c)
-            io[c][i] *= g;
-    }
-
-    for (int c = 0; c < numChannels; ++c)
-        readPointers[static_cast<size_t>(c)] = io[c];
-
-    if (active != nullptr)
-    {
-        for (int k = 0; k < active->spec().numKnobs(); ++k)
-            active->setKnob(k, knobs[k]);
-        active->process(readPointers.data(), wetPointers.data(), numChannels, n);
-    }
-    else
-        for (int c = 0; c < numChannels; ++c)
-            std::copy(io[c], io[c] + n, wet[static_cast<size_t>(c)].data());
-
-    if (fading != nullptr && fadePosition < fadeLength)
-    {
-        for (int k = 0; k < fading->spec().numKnobs(); ++k)
-            fading->setKnob(k, knobs[k]);
-        fading->process(readPointers.data(), fadedPointers.data(), numChannels, n);
-        const float step = 1.0f / static_cast<float>(fadeLength);
-        for (int c = 0; c < numChannels; ++c)
-        {
-            float* w = wet[static_cast<size_t>(c)].data();
-            const float* old = faded[static_cast<size_t>(c)].data();
-            int position = fadePosition;
-            for (int i = 0; i < n; ++i, ++position)
-            {
-                const float a = position < fadeLength ? static_cast<float>(position) * step : 1.0f;
-                w[i] = a * w[i] + (1.0f - a) * old[i];
-            }
-        }
-        fadePosition = std::min(fadeLength, fadePosition + n);
-    }
-
-    const float loudness = active != nullptr ? active->spec().loudnessDb : NAN;
-    levelTrim.setTarget(normalise && std::isfinite(loudness) ? dbToGain(normaliseTargetDb - loudness) : 1.0f);
-    for (int i = 0; i < n; ++i)
-    {
-        const float m = mix.next();
-        const float g = outputGain.next();
-        const float trim = levelTrim.next(); // the model's level only: the dry signal keeps its own
-        const float b = bypassMix.next();
-        for (int c = 0; c < numChannels; ++c)
-        {
-            const float d = dry[static_cast<size_t>(c)][static_cast<size_t>(i)];
-            const float processed
-                = g * (m * trim * wet[static_cast<size_t>(c)][static_cast<size_t>(i)] + (1.0f - m) * d);
-            io[c][i] = b * d + (1.0f - b) * processed;
-        }
-    }
+void EffectChain::waitForEngine() const
+{
+    model.waitForEngine();
 }
 
 } // namespace torchamp

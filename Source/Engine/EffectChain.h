@@ -1,45 +1,56 @@
 #pragma once
 
-#include "ModelRunner.h"
+#include "Bypass.h"
+#include "CabinetStage.h"
+#include "DryPath.h"
+#include "DryWetMix.h"
+#include "InputGain.h"
+#include "ModelStage.h"
+#include "NoiseGate.h"
+#include "OutputGain.h"
+#include "Parameters.h"
 #include "RealtimeSafety.h"
+#include "ToneStack.h"
 
 #include <atomic>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
-#include <vector>
 
 namespace torchamp
 {
 
-/** The whole signal path, shared by the plugin and torchamp-render: input gain, the model (with
-    resampling to its rate), dry/wet mix with the dry path delayed to line up, output gain.
+/** The whole signal path, shared by the plugin and torchamp-render:
 
-    Models are published wait-free: any non-audio thread hands over a ModelRunner built for the
-    current HostConfig; the audio thread picks it up at the start of a block and crossfades from the
-    old model to the new one; the old runner goes back to a non-audio thread to be freed
+        input gain -> noise gate -> model -> tone stack -> cabinet IR -> dry/wet mix -> output gain
+
+    and the host's bypass. Each stage is its own class; process() reads as the line above.
+
+    Models and impulse responses are published wait-free (RealtimeExchange): any non-audio thread
+    hands over one built for the current HostConfig; the audio thread picks it up at the start of
+    a block and crossfades to it; the old one goes back to a non-audio thread to be freed
     (collectGarbage()). The audio thread never allocates, frees, locks or waits.
 
-    Threads: prepare(), publish(), collectGarbage() off the audio thread (prepare() while audio is
-    stopped, as hosts guarantee for prepareToPlay); process() and the setters on the audio thread. */
+    Threads: prepare(), publish(), loadImpulseResponse(), setCabinetLatency() and collectGarbage()
+    off the audio thread (prepare() while audio is stopped, as hosts guarantee for prepareToPlay);
+    process() and the parameter setters on the audio thread (or before processing starts). */
 class EffectChain
 {
 public:
-    static constexpr double crossfadeSeconds = 0.010;
     static constexpr double smoothingSeconds = 0.020;
+    static constexpr double crossfadeSeconds = ModelStage::crossfadeSeconds;
     static constexpr int maxKnobs = ModelLimits::maxKnobs;
-    /// The loudness "normalise output" levels models to, in dB: Neural Amp Modeler's own target,
-    /// so models sit where NAM users expect them.
-    static constexpr float normaliseTargetDb = -18.0f;
+    static constexpr float normaliseTargetDb = ModelStage::normaliseTargetDb;
 
     EffectChain();
     ~EffectChain();
 
     /// Sizes everything for `config` (block size and channels brought within HostLimits) and
-    /// rebuilds the active model for it. At a rate outside HostLimits the audio passes through
-    /// unprocessed until the next prepare(). Returns what the user should know: empty when the
-    /// model plays, else why the audio passes through (also given by problem()). Not real-time safe.
+    /// rebuilds the active model and impulse response for it. At a rate outside HostLimits the
+    /// audio passes through unprocessed until the next prepare(). Returns what the user should
+    /// know: empty when the model plays, else why the audio passes through (also given by
+    /// problem()). Not real-time safe.
     std::string prepare(const HostConfig& config);
     /// The configuration of the last prepare(); build published ModelRunners for it. Off the audio thread.
     HostConfig config() const;
@@ -53,7 +64,8 @@ public:
     /// at it); empty when it plays. Off the audio thread.
     std::string problem() const;
 
-    /// Frees models the audio thread has retired. Call periodically off the audio thread.
+    /// Frees models and impulse responses the audio thread has retired. Call periodically off the
+    /// audio thread.
     void collectGarbage();
 
     /// A copy of the spec of the newest model (playing, or about to be picked up). Off the audio thread.
@@ -62,11 +74,42 @@ public:
     /// Whether the newest model is resampled from the host rate. Off the audio thread.
     bool isResampling() const;
 
-    /// Latency in host samples of the newest model (playing, or played from the next block on):
-    /// what the host should be told. Off the audio thread.
+    /// Latency in host samples of the newest model and impulse response (playing, or played from
+    /// the next block on): what the host should be told. Off the audio thread.
     int latencySamples() const;
 
-    // Parameter targets, smoothed inside process(). Audio thread (or before processing starts).
+    /// Validates `ir`, prepares it for the current settings (resampled to the host's rate,
+    /// trimmed, normalised: ImpulseResponse::preparedFor()) and hands it to the audio thread,
+    /// which crossfades to it. Returns empty on success, else a message that starts with the
+    /// response's name; the playing response then stays. Off the audio thread and off the
+    /// message thread (preparing a long response takes a moment).
+    std::string loadImpulseResponse(ImpulseResponse ir);
+    /// Hands a response built for config() and cabinetLatency() to the audio thread; false (and
+    /// it is freed) when it was built for other settings. Off the audio thread.
+    bool publishImpulseResponse(std::unique_ptr<CabinetResponse> response);
+    /// Crossfades to no impulse response. Off the audio thread.
+    void unloadImpulseResponse();
+    /// The newest impulse response, or std::nullopt when none is loaded. Off the audio thread.
+    std::optional<CabinetInfo> currentImpulseResponse() const;
+    /// Why the last impulse response could not play at the host's settings; empty when it plays
+    /// (or none is loaded). Off the audio thread.
+    std::string impulseResponseProblem() const;
+
+    /// The convolution's trade of latency for CPU (ConvolutionLatency::zero until set).
+    ConvolutionLatency cabinetLatency() const;
+    /// Rebuilds the loaded impulse response for `latency` and crossfades to it; the chain's
+    /// latencySamples() changes with it. Returns empty, or why the response cannot play. Off the
+    /// audio thread.
+    std::string setCabinetLatency(ConvolutionLatency latency);
+
+    /// Sets a parameter of the catalogue (Parameters.h) in its own units (dB, ms, %, dBu, 0/1),
+    /// clamped to its range; a value that is not a number is ignored. Smoothed inside process().
+    /// Audio thread (or before processing starts).
+    void setParameter(ParameterId id, float value) noexcept TORCHAMP_NONBLOCKING;
+    /// setParameter() for every parameter. Audio thread (or before processing starts).
+    void setParameters(const ParameterValues& values) noexcept TORCHAMP_NONBLOCKING;
+
+    // Parameter targets of TorchAmp 0.1, smoothed inside process(). Audio thread.
     void setInputGainDb(float db) noexcept TORCHAMP_NONBLOCKING;
     void setOutputGainDb(float db) noexcept TORCHAMP_NONBLOCKING;
     void setMix(float wet01) noexcept TORCHAMP_NONBLOCKING;
@@ -84,56 +127,42 @@ public:
     void waitForEngine() const;
 
     /// Late results of the active model's engine since it was published. Any thread.
-    std::uint64_t underruns() const noexcept { return lateBlocks.load(std::memory_order_relaxed); }
+    std::uint64_t underruns() const noexcept { return model.underruns(); }
 
     /// Non-finite state resets of the active model since it was published. Any thread.
-    std::uint64_t stateResets() const noexcept { return resets.load(std::memory_order_relaxed); }
+    std::uint64_t stateResets() const noexcept { return model.stateResets(); }
+
+    /// The noise gate's gain reduction at the end of the last block, in dB (0 when open). Any thread.
+    float gateReductionDb() const noexcept { return gateReduction.load(std::memory_order_relaxed); }
 
 private:
-    struct Smoothed
-    {
-        float current = 0.0f, target = 0.0f, step = 0.0f;
-        int remaining = 0, length = 1;
-        void setTarget(float t) noexcept TORCHAMP_NONBLOCKING;
-        float next() noexcept TORCHAMP_NONBLOCKING;
-        void snap() noexcept { current = target, remaining = 0; }
-    };
-
-    void allocateBuffers();
+    void prepareStages(double rate);
+    void setGateOrToneParameter(ParameterId id, float value) noexcept TORCHAMP_NONBLOCKING;
     std::string problemLocked() const;
     void processChunk(float* const* io, int numChannels, int n) noexcept TORCHAMP_NONBLOCKING;
-    void pickUpPublishedModel() noexcept TORCHAMP_NONBLOCKING;
-    void retire(ModelRunner*& runner) noexcept TORCHAMP_NONBLOCKING;
 
     HostConfig hostConfig;
-    bool passThrough = false; // the host's rate is outside HostLimits
-    std::string hostProblem;  // the host's rate, as prepare() found it
+    bool prepared = false;
+    bool passThrough = false;         // the host's rate is outside HostLimits
+    std::string hostProblem;          // the host's rate, as prepare() found it
     std::string preparedModelProblem; // why prepare() could not rebuild the model; until the next publish
+    std::string cabinetProblem;       // why prepare() could not rebuild the impulse response
+    ConvolutionLatency cabinetMode = ConvolutionLatency::zero;
     mutable std::mutex controlMutex; // between non-audio threads only; the audio thread never takes it
 
-    std::atomic<ModelRunner*> pending { nullptr }; // published, not yet picked up
-    std::atomic<ModelRunner*> retired { nullptr }; // done with, to be freed off the audio thread
-    std::atomic<ModelRunner*> shown { nullptr };   // the newest model, for currentSpec()
-    ModelRunner* active = nullptr;                 // audio thread's
-    ModelRunner* fading = nullptr;                 // audio thread's: the previous model, fading out
-    int fadePosition = 0, fadeLength = 1;
+    bool calibrate = false;
+    float interfaceLevelDbu = 12.0f;
+    std::atomic<float> gateReduction{0.0f};
 
-    std::atomic<int> latency { 0 }; // the active model's, for the dry path
-    std::atomic<std::uint64_t> resets { 0 };
-    std::uint64_t resetsAtPublish = 0;
-    std::atomic<std::uint64_t> lateBlocks { 0 };
-    std::uint64_t underrunsAtPublish = 0;
-
-    Smoothed inputGain, outputGain, mix, bypassMix, levelTrim;
-    bool normalise = false;
-    float knobs[maxKnobs] = {};
-
-    // Dry path: delayed by the active model's latency so dry and wet line up in the mix.
-    std::vector<std::vector<float>> dryDelay; // [channel][delay capacity]
-    int dryWrite = 0;
-    std::vector<std::vector<float>> dry, wet, faded; // [channel][maxBlockSize]
-    std::vector<const float*> readPointers;
-    std::vector<float*> wetPointers, fadedPointers;
+    DryPath dryPath;
+    InputGain inputGain;
+    NoiseGate noiseGate;
+    ModelStage model;
+    ToneStack toneStack;
+    CabinetStage cabinet;
+    DryWetMix mix;
+    OutputGain outputGain;
+    Bypass bypass;
 };
 
 } // namespace torchamp

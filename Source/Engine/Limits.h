@@ -2,7 +2,8 @@
 
 // Every number TorchAmp accepts from outside (model files, hosts, audio files) has its range here,
 // and is checked against it where it enters: models by ModelSpec::validate(), host settings by
-// EffectChain::prepare() and ModelRunner, files by readFileBytes() and the tools. README.md lists
+// EffectChain::prepare() and ModelRunner, impulse responses by ImpulseResponse::validate(), files by
+// readFileBytes() and the tools. README.md lists
 // these ranges for users.
 
 #include <cstddef>
@@ -50,11 +51,24 @@ struct HostLimits
     static int preparedChannels(int announced) noexcept;
 };
 
+/** What a cabinet impulse response may be. Its convolution holds about 16 bytes per tap and channel
+    at the host's rate. */
+struct ImpulseResponseLimits
+{
+    static constexpr int maxChannels = 2;
+    static constexpr double maxSeconds = 10.0;
+};
+
 /** Largest files TorchAmp reads, checked from the file system before reading. */
 struct FileLimits
 {
     static constexpr std::size_t maxModelBytes = std::size_t{256} << 20;
     static constexpr std::size_t maxAudioFileBytes = std::size_t{1} << 30;
+    /// Ten seconds of stereo 64-bit float at 768 kHz, and headers.
+    static constexpr std::size_t maxImpulseResponseBytes = std::size_t{128} << 20;
+    /// A preset may carry its model and its impulse response in base64 (4/3 of their bytes).
+    static constexpr std::size_t maxPresetBytes =
+        (maxModelBytes + maxImpulseResponseBytes) / 3 * 4 + (std::size_t{1} << 20);
     /// A saved session holds the model's bytes in base64 (4/3 of them) and the parameters.
     static constexpr std::size_t maxStateBytes = maxModelBytes / 3 * 4 + (std::size_t{1} << 20);
 };

@@ -1,8 +1,9 @@
 #include "Resampler.h"
 
+#include "VectorMath.h"
+
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <numeric>
 #include <stdexcept>
 #include <string>
@@ -16,54 +17,6 @@ namespace
 constexpr double pi = 3.14159265358979323846;
 constexpr double stopbandDb = 100.0;
 constexpr double passbandFraction = 0.91; // of the lower Nyquist frequency
-
-// The filter's dot product is most of the resampler's time (about 150 taps per output at 2x):
-// GCC compiles it for AVX-512, AVX2 and the baseline and picks one by the CPU's features when the
-// library loads (an ifunc, resolved once: nothing is decided per call). Clones named by
-// architecture ("arch=haswell") would test the CPU model and miss every AMD CPU. Other compilers
-// get the baseline.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define TORCHAMP_DOT_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define TORCHAMP_DOT_CLONES
-#endif
-
-/** sum taps[j] x[j] over n (a multiple of 16 here) in 16-float vectors, then a pairwise sum of
-    the lanes: a short dependency chain, since one call makes one output sample. */
-TORCHAMP_DOT_CLONES float dot(const float* taps, const float* x, int n) noexcept TORCHAMP_NONBLOCKING
-{
-    typedef float V16 __attribute__((vector_size(64)));
-    typedef float V8 __attribute__((vector_size(32)));
-    V16 a {}, b {};
-    int j = 0;
-    for (; j + 32 <= n; j += 32)
-    {
-        V16 t0, t1, x0, x1;
-        std::memcpy(&t0, taps + j, sizeof t0);
-        std::memcpy(&t1, taps + j + 16, sizeof t1);
-        std::memcpy(&x0, x + j, sizeof x0);
-        std::memcpy(&x1, x + j + 16, sizeof x1);
-        a += t0 * x0;
-        b += t1 * x1;
-    }
-    if (j + 16 <= n)
-    {
-        V16 t0, x0;
-        std::memcpy(&t0, taps + j, sizeof t0);
-        std::memcpy(&x0, x + j, sizeof x0);
-        a += t0 * x0;
-        j += 16;
-    }
-    a += b;
-    V8 lo, hi;
-    std::memcpy(&lo, &a, sizeof lo);
-    std::memcpy(&hi, reinterpret_cast<const char*>(&a) + sizeof lo, sizeof hi);
-    lo += hi;
-    float acc = ((lo[0] + lo[4]) + (lo[1] + lo[5])) + ((lo[2] + lo[6]) + (lo[3] + lo[7]));
-    for (; j < n; ++j)
-        acc += taps[j] * x[j];
-    return acc;
-}
 
 double besselI0(double x)
 {
@@ -228,7 +181,7 @@ int Resampler::processBlock(const float* in, int numInput, float* out) noexcept
     {
         // y[k] = sum_j h[phase + j L] x[n - j]: a forward dot product over the last T inputs.
         const float* taps = phases.data() + static_cast<size_t>(phase) * static_cast<size_t>(tapsPerPhase);
-        out[produced++] = dot(taps, block + nextInput - keep, tapsPerPhase);
+        out[produced++] = VectorMath::dot(taps, block + nextInput - keep, tapsPerPhase);
 
         phase += down;
         nextInput += phase / up;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the libFuzzer targets of a fuzz build (archive check, native TorchScript reader, model
-# loader, state restore, the WAV reader and the JSON importers) for SECONDS each, from the seed
-# corpus in Tests/fuzz/corpus, and prints the executions. A crash leaves its input in BUILD/fuzz-crashes:
+# loader, state restore, presets, the WAV reader and the JSON importers) for SECONDS each, from the
+# seed corpus in Tests/fuzz/corpus, and prints the executions. A crash leaves its input in BUILD/fuzz-crashes:
 # add it to Tests/fuzz/regressions and it becomes a test (Tests/CMakeLists.txt runs every file there).
 # usage: Tests/fuzz/run-fuzzers.sh BUILD_DIR SECONDS [RUNS]
 # With RUNS, each target stops after that many inputs (or SECONDS) from a fixed seed, so a run is
@@ -17,7 +17,7 @@ export LSAN_OPTIONS="suppressions=$here/../lsan.supp:print_suppressions=0"
 # LibTorch has no frame pointers: the slower unwinder gives the full stacks the suppressions match.
 export ASAN_OPTIONS="$ASAN_OPTIONS:fast_unwind_on_malloc=0:malloc_context_size=255"
 export ASAN_SYMBOLIZER_PATH=${ASAN_SYMBOLIZER_PATH:-$(command -v llvm-symbolizer-22 || command -v llvm-symbolizer || true)}
-targets=(archive tsreader loader state wav nam rtneural statedict)
+targets=(archive tsreader loader state preset wav nam rtneural statedict)
 for target in "${targets[@]}"; do
     if [ ! -x "$build/bin/torchamp_fuzz_$target" ]; then
         echo "fuzz: $build/bin/torchamp_fuzz_$target was not built (is it in the fuzz build preset?)"; exit 2

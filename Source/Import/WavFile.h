@@ -1,24 +1,13 @@
 #pragma once
 
+#include "AudioFile.h"
 #include "Result.h"
 
 #include <cstddef>
-#include <cstdint>
 #include <string>
-#include <vector>
 
 namespace torchamp
 {
-
-/** Audio as float samples, one vector per channel. */
-struct AudioData
-{
-    std::int64_t sampleRate = 0; ///< as the file states it (a WAV header holds up to 2^32 - 1)
-    std::vector<std::vector<float>> channels;
-
-    int numChannels() const noexcept { return static_cast<int>(channels.size()); }
-    size_t numFrames() const noexcept { return channels.empty() ? 0 : channels.front().size(); }
-};
 
 /** Reads a RIFF/WAVE file: PCM 8/16/24/32-bit, IEEE float 32/64-bit, plain or WAVE_FORMAT_EXTENSIBLE,
     at most FileLimits::maxAudioFileBytes (read with readFileBytes(): regular files only). The

@@ -1,0 +1,195 @@
+#include "CabinetStage.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace torchamp
+{
+
+std::string CabinetStage::prepare(const HostConfig& config, ConvolutionLatency latency, double sampleRate,
+                                  double smoothingSeconds)
+{
+    auto newest = responses.takeNewest();
+    std::unique_ptr<CabinetResponse> rebuilt;
+    std::string problem;
+    if (newest != nullptr)
+    {
+        try
+        {
+            rebuilt = newest->rebuildFor(config, latency);
+        }
+        catch (const std::exception& e)
+        {
+            problem = newest->source().name + " cannot play at these settings (" + e.what() +
+                      "): the cabinet is off until another impulse response is loaded";
+        }
+    }
+    newest.reset();
+    responses.install(std::move(rebuilt));
+
+    fadeLength = std::max(1, static_cast<int>(crossfadeSeconds * sampleRate));
+    fadePosition = fadeLength;
+    played = false;
+    on.setLength(static_cast<int>(smoothingSeconds * sampleRate));
+    convolving = on.value() > 0.0f;
+    const auto channels = static_cast<size_t>(config.numChannels);
+    const auto block = static_cast<size_t>(config.maxBlockSize);
+    line.assign(channels, std::vector<float>(static_cast<size_t>(maxLatency) + block, 0.0f));
+    write = 0;
+    for (auto* buffers : {&dry, &wet, &faded})
+        buffers->assign(channels, std::vector<float>(block, 0.0f));
+    inPointers.assign(channels, nullptr);
+    wetPointers.clear();
+    fadedPointers.clear();
+    for (size_t c = 0; c < channels; ++c)
+    {
+        wetPointers.push_back(wet[c].data());
+        fadedPointers.push_back(faded[c].data());
+    }
+    return problem;
+}
+
+bool CabinetStage::publish(std::unique_ptr<CabinetResponse> response, const HostConfig& config,
+                           ConvolutionLatency latency)
+{
+    if (!response || response->config() != config || response->latencyMode() != latency)
+        return false;
+    responses.publish(std::move(response));
+    return true;
+}
+
+void CabinetStage::beginBlock() noexcept
+{
+    if (responses.previous() != nullptr && fadePosition >= fadeLength && !responses.retirePrevious())
+        return;
+    if (fadePosition < fadeLength || !responses.pickUp())
+        return;
+    // A response that arrives while audio plays fades in, from the one before or from the
+    // unconvolved signal; before the first block after prepare() it plays at once.
+    fadePosition = played ? 0 : fadeLength;
+}
+
+void CabinetStage::setEnabled(bool enabled) noexcept
+{
+    on.setTarget(enabled ? 1.0f : 0.0f);
+    if (enabled && !convolving)
+        restart();
+}
+
+void CabinetStage::restart() noexcept
+{
+    // Switched on again: the responses' history holds audio from before they were switched off.
+    if (auto* r = responses.current())
+        r->reset();
+    if (auto* r = responses.previous())
+        r->reset();
+    convolving = true;
+}
+
+int CabinetStage::latencySamples() const noexcept
+{
+    const auto* r = responses.current();
+    return r != nullptr ? r->latencySamples() : 0;
+}
+
+void CabinetStage::process(float* const* io, int numChannels, int n) noexcept
+{
+    played = true;
+    const auto* active = responses.current();
+    const int delay = latencySamples();
+    const bool fading = fadePosition < fadeLength;
+    if ((active == nullptr || active->isEmpty()) && !fading && delay == 0)
+        return; // nothing to convolve: untouched
+    delayUnconvolved(io, numChannels, n, delay);
+    if (!convolving)
+    {
+        fadePosition = fadeLength; // nothing plays that could fade
+        for (int c = 0; c < numChannels; ++c)
+            std::copy(dry[static_cast<size_t>(c)].begin(), dry[static_cast<size_t>(c)].begin() + n, io[c]);
+        return;
+    }
+    convolve(io, numChannels, n);
+    for (int i = 0; i < n; ++i)
+    {
+        const float g = on.next();
+        for (int c = 0; c < numChannels; ++c)
+            io[c][i] = g * wet[static_cast<size_t>(c)][static_cast<size_t>(i)] +
+                       (1.0f - g) * dry[static_cast<size_t>(c)][static_cast<size_t>(i)];
+    }
+    if (!on.isGliding() && on.value() == 0.0f)
+        convolving = false;
+}
+
+void CabinetStage::delayUnconvolved(float* const* io, int numChannels, int n, int delay) noexcept
+{
+    const int capacity = static_cast<int>(line.front().size());
+    delay = std::clamp(delay, 0, maxLatency);
+    for (int c = 0; c < numChannels; ++c)
+    {
+        auto& ring = line[static_cast<size_t>(c)];
+        float* out = dry[static_cast<size_t>(c)].data();
+        int w = write;
+        for (int i = 0; i < n; ++i)
+        {
+            ring[static_cast<size_t>(w)] = io[c][i];
+            int r = w - delay;
+            if (r < 0)
+                r += capacity;
+            out[i] = ring[static_cast<size_t>(r)];
+            if (++w == capacity)
+                w = 0;
+        }
+    }
+    write = (write + n) % capacity;
+}
+
+void CabinetStage::convolve(float* const* io, int numChannels, int n) noexcept
+{
+    auto* active = responses.current();
+    auto* previous = responses.previous();
+    for (int c = 0; c < numChannels; ++c)
+        inPointers[static_cast<size_t>(c)] = io[c];
+    if (active != nullptr)
+        active->process(inPointers.data(), wetPointers.data(), numChannels, n);
+    else
+        for (int c = 0; c < numChannels; ++c)
+            std::copy(dry[static_cast<size_t>(c)].begin(), dry[static_cast<size_t>(c)].begin() + n,
+                      wet[static_cast<size_t>(c)].begin());
+
+    if (fadePosition < fadeLength)
+    {
+        if (previous != nullptr)
+            previous->process(inPointers.data(), fadedPointers.data(), numChannels, n);
+        const float step = 1.0f / static_cast<float>(fadeLength);
+        for (int c = 0; c < numChannels; ++c)
+        {
+            float* w = wet[static_cast<size_t>(c)].data();
+            const float* old = previous != nullptr ? faded[static_cast<size_t>(c)].data()
+                                                   : dry[static_cast<size_t>(c)].data();
+            int position = fadePosition;
+            for (int i = 0; i < n; ++i, ++position)
+            {
+                const float a = position < fadeLength ? static_cast<float>(position) * step : 1.0f;
+                w[i] = a * w[i] + (1.0f - a) * old[i];
+            }
+        }
+        fadePosition = std::min(fadeLength, fadePosition + n);
+    }
+
+    // A response fed something that is not a number would play it for its whole length.
+    for (int c = 0; c < numChannels; ++c)
+    {
+        float sum = 0.0f;
+        for (int i = 0; i < n; ++i)
+            sum += wet[static_cast<size_t>(c)][static_cast<size_t>(i)];
+        if (!std::isfinite(sum))
+        {
+            restart();
+            for (auto& w : wet)
+                std::fill(w.begin(), w.begin() + n, 0.0f);
+            break;
+        }
+    }
+}
+
+} // namespace torchamp
