@@ -1,5 +1,7 @@
 #include "ModelRunner.h"
 
+#include "NativeEngineFactory.h"
+
 #include <algorithm>
 #include <cmath>
 #include <numeric>
@@ -33,7 +35,7 @@ ModelRunner::ModelRunner(const ModelSpec& spec, const HostConfig& config, Engine
 {
     hostConfig.maxBlockSize = std::max(1, hostConfig.maxBlockSize);
     hostConfig.numChannels = std::max(1, hostConfig.numChannels);
-    engine = engineFactory ? engineFactory() : std::make_unique<NativeEngine>(spec);
+    engine = engineFactory ? engineFactory() : makeNativeEngine(spec);
 
     const auto hostRate = static_cast<int>(std::lround(hostConfig.sampleRate));
     resampling = hostRate != spec.sampleRate;
@@ -74,7 +76,11 @@ std::unique_ptr<ModelRunner> ModelRunner::rebuildFor(const HostConfig& config) c
 
 int ModelRunner::warmUpSamples() const noexcept
 {
-    return static_cast<int>(std::lround(warmUpSeconds * hostConfig.sampleRate));
+    const auto seconds = std::lround(warmUpSeconds * hostConfig.sampleRate);
+    // The engine's own need, in host samples, rounded up (plus one for the resampler's rounding).
+    const double engineNeed = static_cast<double>(engine->warmUpSamples()) * hostConfig.sampleRate / modelSpec.sampleRate;
+    const auto needed = static_cast<long>(std::ceil(engineNeed)) + (resampling ? 1 : 0);
+    return static_cast<int>(std::max(seconds, needed));
 }
 
 void ModelRunner::warmUp()

@@ -1,6 +1,9 @@
 #pragma once
 
+#include "WaveNetSpec.h"
+
 #include <limits>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -61,6 +64,12 @@ struct ModelLimits
     static constexpr int maxKnobNameLength = 64;
     static constexpr int minSampleRate = 8000;
     static constexpr int maxSampleRate = 384000;
+
+    static constexpr int maxWaveNetLayerArrays = 8;
+    static constexpr int maxWaveNetLayers = 64; ///< over all layer arrays
+    static constexpr int maxWaveNetChannels = 64;
+    static constexpr int maxWaveNetKernelSize = 16;
+    static constexpr int maxWaveNetReceptiveField = 65536; ///< samples, as Neural Amp Modeler's own buffers
 };
 
 /** What a model is: architecture, sizes, weights and metadata. Plain data, no LibTorch types,
@@ -79,6 +88,9 @@ struct ModelSpec
     std::vector<float> knobDefaults; ///< one per knob, in [0, 1]
 
     std::vector<RecurrentLayerSpec> layers;
+    /// A convolutional model (Neural Amp Modeler WaveNet) instead of recurrent layers: then
+    /// layers, denseLayers and the head are empty. Null for recurrent models.
+    std::shared_ptr<const WaveNetSpec> wavenet;
     /// Applied in order to the last recurrent layer's output, before the head; usually empty.
     std::vector<DenseLayerSpec> denseLayers;
     std::vector<float> headWeight; ///< Linear(headInputs(), 1) weight, [headInputs()]
@@ -107,7 +119,8 @@ struct ModelSpec
     /// Inputs of the head: the last dense layer's outputs, else the last recurrent layer's.
     int headInputs() const noexcept { return denseLayers.empty() ? hiddenSize() : denseLayers.back().outputSize; }
 
-    /// "LSTM 1x40, 48 kHz" style summary for the editor and the render tool.
+    /// "LSTM 1x40, 48 kHz" (or "WaveNet A1 standard, 13,802 weights, 48 kHz") style summary for
+    /// the editor and the render tool.
     std::string architecture() const;
 
     /// Empty when the spec is self-consistent and within ModelLimits, else what is wrong.

@@ -73,7 +73,8 @@ Result<std::vector<float>> renderLibTorch(const std::shared_ptr<const TorchModul
                                           const std::vector<float>& audio, const std::vector<float>& knobs,
                                           int blockSize);
 
-/** Renders `audio` through the native engine built from `spec` (one channel, fresh state). */
+/** Renders `audio` through the native engine built from `spec` (one channel, fresh state: zero,
+    or the learned initial state of a recurrent model). */
 std::vector<float> renderNative(const ModelSpec& spec, const std::vector<float>& audio,
                                 const std::vector<float>& knobs, int blockSize);
 

@@ -1,0 +1,328 @@
+#pragma once
+
+// The WaveNet kernels, written once as a template on an instruction-set traits struct and compiled
+// once per instruction set by WaveNetKernels{Generic,Avx2,Avx512}.cpp with that file's own flags.
+// Included by those sources only. As in LstmKernelImpl.h, every traits struct lives in an
+// anonymous namespace and nothing here calls a non-template inline function of another header, so
+// no instantiation can be merged across instruction sets by the linker.
+//
+// Traits: V (Isa::width floats) for the matrix products, with load, store, broadcast, fma, add,
+// zero; C (Isa::cellWidth floats) for the activations, with cload, cstore, cset, cadd, csub, cmul,
+// cfma, cmax, cmin, cdiv, cabs, copySign, selectLess, exp2, reciprocal, hsum; rowBlock,
+// maxColumnVectors, accumulators.
+//
+// The activations must be accurate and unbiased, not just close: a WaveNet sums the activations
+// of every layer and channel through its residual path, so a systematic error of 1e-7 in tanh
+// shows up 100 times larger at the output of a standard model. Hence tanh by an odd polynomial
+// near 0 (relative accuracy) and the reciprocal refined to full precision.
+
+#include "LstmKernelImpl.h"
+#include "WaveNetKernels.h"
+
+namespace torchamp::kernels
+{
+
+template <class Isa>
+struct WaveNetKernel
+{
+    using V = typename Isa::V;
+    using C = typename Isa::C;
+    static constexpr int width = Isa::width;
+    static constexpr int cellWidth = Isa::cellWidth;
+    static constexpr int rowBlock = Isa::rowBlock;
+
+    /** Column vectors per tile for r rows: as many as the accumulator registers allow. */
+    static constexpr int columnVectorsFor(int r)
+    {
+        const int fit = Isa::accumulators / r;
+        return fit < 1 ? 1 : fit > Isa::maxColumnVectors ? Isa::maxColumnVectors : fit;
+    }
+
+    // ---------------------------------------------------------------- matrix products
+
+    /** Rows [row, row + R) and column vectors [column, column + N width) of a MatrixProduct: R x N
+        accumulators stay in registers while every input is added in, each weight loaded once
+        for the N vectors and each input vector once for the R rows. */
+    template <int R, int N>
+    static inline void tile(const MatrixProduct& m, int row, int column,
+                            const float* w) noexcept TORCHAMP_NONBLOCKING
+    {
+        V acc[R][N];
+#pragma GCC unroll 16
+        for (int r = 0; r < R; ++r)
+        {
+            const V b = m.bias != nullptr ? Isa::broadcast(m.bias + row + r) : Isa::zero();
+#pragma GCC unroll 4
+            for (int n = 0; n < N; ++n)
+                acc[r][n] = b;
+        }
+        for (int p = 0; p < m.inputs; ++p, w += R)
+        {
+            const float* x = m.inputRows[p] + column;
+            V xv[N];
+#pragma GCC unroll 4
+            for (int n = 0; n < N; ++n)
+                xv[n] = Isa::load(x + n * width);
+#pragma GCC unroll 16
+            for (int r = 0; r < R; ++r)
+            {
+                const V wr = Isa::broadcast(w + r);
+#pragma GCC unroll 4
+                for (int n = 0; n < N; ++n)
+                    acc[r][n] = Isa::fma(wr, xv[n], acc[r][n]);
+            }
+        }
+#pragma GCC unroll 16
+        for (int r = 0; r < R; ++r)
+        {
+            float* out = m.out + (row + r) * m.outStride + column;
+            const float* residual =
+                m.residual != nullptr ? m.residual + (row + r) * m.residualStride + column : nullptr;
+#pragma GCC unroll 4
+            for (int n = 0; n < N; ++n)
+                Isa::store(out + n * width, residual != nullptr
+                                                ? Isa::add(acc[r][n], Isa::load(residual + n * width))
+                                                : acc[r][n]);
+        }
+    }
+
+    /** The last column vectors of a row tile, fewer than a whole tile: tile<R, n> for n = left. */
+    template <int R, int N>
+    static inline void lastColumns(const MatrixProduct& m, int row, int column, int left,
+                                   const float* w) noexcept TORCHAMP_NONBLOCKING
+    {
+        if constexpr (N > 0)
+        {
+            if (left == N)
+                tile<R, N>(m, row, column, w);
+            else
+                lastColumns<R, N - 1>(m, row, column, left, w);
+        }
+    }
+
+    /** One row tile of R rows over every column vector. */
+    template <int R>
+    static inline void rowTile(const MatrixProduct& m, int row, int vectors,
+                               const float* w) noexcept TORCHAMP_NONBLOCKING
+    {
+        constexpr int N = columnVectorsFor(R);
+        int v = 0;
+        for (; v + N <= vectors; v += N)
+            tile<R, N>(m, row, v * width, w);
+        lastColumns<R, N - 1>(m, row, v * width, vectors - v, w);
+    }
+
+    /** rowTile<R> for a run-time R in 1..rowBlock. */
+    template <int R>
+    static inline void rowTileOfSize(const MatrixProduct& m, int rows, int row, int vectors,
+                                     const float* w) noexcept TORCHAMP_NONBLOCKING
+    {
+        if constexpr (R > 0)
+        {
+            if (rows == R)
+                rowTile<R>(m, row, vectors, w);
+            else
+                rowTileOfSize<R - 1>(m, rows, row, vectors, w);
+        }
+    }
+
+    static void multiply(const MatrixProduct& m, int columns) noexcept TORCHAMP_NONBLOCKING
+    {
+        const int vectors = (columns + width - 1) / width;
+        for (int row = 0; row < m.rows; row += rowBlock)
+        {
+            const int rows = m.rows - row < rowBlock ? m.rows - row : rowBlock;
+            rowTileOfSize<rowBlock>(m, rows, row, vectors, m.weights + static_cast<long>(row) * m.inputs);
+        }
+    }
+
+    // ---------------------------------------------------------------- activations
+
+    /** 1 / (1 + 2^y): sigmoid of a pre-scaled argument. */
+    static TORCHAMP_KERNEL_INLINE C sigmoidOfExp2(C y) noexcept TORCHAMP_NONBLOCKING
+    {
+        return Isa::reciprocal(Isa::cadd(Isa::exp2(y), Isa::cset(1.0f)));
+    }
+
+    static TORCHAMP_KERNEL_INLINE C sigmoid(C x) noexcept TORCHAMP_NONBLOCKING
+    {
+        return sigmoidOfExp2(Isa::cmul(x, Isa::cset(-KernelConstants::log2e)));
+    }
+
+    /** tanh: x + x^3 q(x^2) for |x| < 0.55 (a least-squares fit, relative error 3e-9), else
+        sign(x) (1 - 2 / (1 + e^2|x|)), whose cancellation is mild there; |x| beyond 9 is 9
+        (tanh(9) rounds to 1). */
+    static TORCHAMP_KERNEL_INLINE C tanh(C x) noexcept TORCHAMP_NONBLOCKING
+    {
+        const C t = Isa::cmin(Isa::cabs(x), Isa::cset(9.0f));
+        const C e = Isa::exp2(Isa::cmul(t, Isa::cset(2.0f * KernelConstants::log2e)));
+        const C r = Isa::reciprocal(Isa::cadd(e, Isa::cset(1.0f)));
+        const C far = Isa::copySign(Isa::cfma(r, Isa::cset(-2.0f), Isa::cset(1.0f)), x);
+        const C s = Isa::cmul(x, x);
+        C q = Isa::cfma(Isa::cset(-6.3576524314e-03f), s, Isa::cset(2.1128585398e-02f));
+        q = Isa::cfma(q, s, Isa::cset(-5.3865541431e-02f));
+        q = Isa::cfma(q, s, Isa::cset(1.3332705475e-01f));
+        q = Isa::cfma(q, s, Isa::cset(-3.3333320823e-01f));
+        const C near = Isa::cfma(Isa::cmul(x, s), q, x);
+        return Isa::selectLess(t, Isa::cset(0.55f), near, far);
+    }
+
+    /** Neural Amp Modeler's fast tanh, operation by operation as NAM evaluates it (true division). */
+    static TORCHAMP_KERNEL_INLINE C fastTanh(C x) noexcept TORCHAMP_NONBLOCKING
+    {
+        const C ax = Isa::cabs(x);
+        const C x2 = Isa::cmul(x, x);
+        const C c1 = Isa::cset(2.45550750702956f);
+        const C inner = Isa::cmul(
+            Isa::cadd(Isa::cset(0.893229853513558f), Isa::cmul(Isa::cset(0.821226666969744f), ax)), x2);
+        const C numerator = Isa::cmul(x, Isa::cadd(Isa::cadd(c1, Isa::cmul(c1, ax)), inner));
+        const C c4 = Isa::cset(2.44506634652299f);
+        const C folded = Isa::cabs(Isa::cadd(x, Isa::cmul(Isa::cmul(Isa::cset(0.814642734961073f), x), ax)));
+        return Isa::cdiv(numerator, Isa::cadd(c4, Isa::cmul(Isa::cadd(c4, x2), folded)));
+    }
+
+    /** max(x, 0) + slope min(x, 0): x for x > 0, slope x below, without a select. */
+    static TORCHAMP_KERNEL_INLINE C leaky(C x, C slope) noexcept TORCHAMP_NONBLOCKING
+    {
+        const C zero = Isa::cset(0.0f);
+        return Isa::cfma(slope, Isa::cmin(x, zero), Isa::cmax(x, zero));
+    }
+
+    /** x inside [lo, hi]; lo + minSlope (x - lo) below, hi + maxSlope (x - hi) above. */
+    static TORCHAMP_KERNEL_INLINE C leakyHardTanh(C x, C lo, C hi, C minSlope,
+                                                  C maxSlope) noexcept TORCHAMP_NONBLOCKING
+    {
+        const C zero = Isa::cset(0.0f);
+        const C clamped = Isa::cmin(Isa::cmax(x, lo), hi);
+        const C below = Isa::cmul(Isa::cmin(Isa::csub(x, lo), zero), minSlope);
+        const C above = Isa::cmul(Isa::cmax(Isa::csub(x, hi), zero), maxSlope);
+        return Isa::cadd(Isa::cadd(clamped, below), above);
+    }
+
+    static TORCHAMP_KERNEL_INLINE C hardSwish(C x) noexcept TORCHAMP_NONBLOCKING
+    {
+        const C t = Isa::cmin(Isa::cmax(Isa::cadd(x, Isa::cset(3.0f)), Isa::cset(0.0f)), Isa::cset(6.0f));
+        return Isa::cmul(Isa::cmul(x, t), Isa::cset(1.0f / 6.0f));
+    }
+
+    /** Calls op(f) with f the activation `p` (for row `row`: PReLU slopes are per row), so each
+        activation's loop is compiled on its own, with no branch per value. */
+    template <class Op>
+    static TORCHAMP_KERNEL_INLINE void withActivation(const ActivationParams& p, int row,
+                                                      Op&& op) noexcept TORCHAMP_NONBLOCKING
+    {
+        switch (p.type)
+        {
+            case WaveNetActivation::tanh:
+                op([](C x) { return tanh(x); });
+                break;
+            case WaveNetActivation::hardTanh:
+                op([](C x) { return Isa::cmin(Isa::cmax(x, Isa::cset(-1.0f)), Isa::cset(1.0f)); });
+                break;
+            case WaveNetActivation::fastTanh:
+                op([](C x) { return fastTanh(x); });
+                break;
+            case WaveNetActivation::relu:
+                op([](C x) { return Isa::cmax(x, Isa::cset(0.0f)); });
+                break;
+            case WaveNetActivation::leakyRelu:
+            case WaveNetActivation::prelu:
+            {
+                const C slope = Isa::cset(p.rowSlopes != nullptr ? p.rowSlopes[row] : p.negativeSlope);
+                op([slope](C x) { return leaky(x, slope); });
+                break;
+            }
+            case WaveNetActivation::sigmoid:
+                op([](C x) { return sigmoid(x); });
+                break;
+            case WaveNetActivation::silu:
+                op([](C x) { return Isa::cmul(x, sigmoid(x)); });
+                break;
+            case WaveNetActivation::hardSwish:
+                op([](C x) { return hardSwish(x); });
+                break;
+            case WaveNetActivation::leakyHardTanh:
+            {
+                const C lo = Isa::cset(p.minValue), hi = Isa::cset(p.maxValue);
+                const C minSlope = Isa::cset(p.minSlope), maxSlope = Isa::cset(p.maxSlope);
+                op([=](C x) { return leakyHardTanh(x, lo, hi, minSlope, maxSlope); });
+                break;
+            }
+            case WaveNetActivation::softsign:
+                op([](C x) { return Isa::cdiv(x, Isa::cadd(Isa::cset(1.0f), Isa::cabs(x))); });
+                break;
+        }
+    }
+
+    /** a = f(z) (times g when gated), written over z and added to head; n a multiple of cellWidth. */
+    template <bool Gated, class F>
+    static TORCHAMP_KERNEL_INLINE void activateRow(F f, float* z, const float* g, float* head,
+                                                   int n) noexcept TORCHAMP_NONBLOCKING
+    {
+        for (int j = 0; j < n; j += cellWidth)
+        {
+            C a = f(Isa::cload(z + j));
+            if constexpr (Gated)
+                a = Isa::cmul(a, Isa::cload(g + j));
+            Isa::cstore(z + j, a);
+            Isa::cstore(head + j, Isa::cadd(Isa::cload(head + j), a));
+        }
+    }
+
+    static void activate(const ActivationPass& a, int columns) noexcept TORCHAMP_NONBLOCKING
+    {
+        const int n = (columns + width - 1) / width * width;
+        for (int r = 0; a.gate != nullptr && r < a.channels; ++r)
+        {
+            float* g = a.z + (a.channels + r) * a.stride;
+            withActivation(*a.gate, r,
+                           [&](auto f)
+                           {
+                               for (int j = 0; j < n; j += cellWidth)
+                                   Isa::cstore(g + j, f(Isa::cload(g + j)));
+                           });
+        }
+        for (int r = 0; r < a.channels; ++r)
+        {
+            float* z = a.z + r * a.stride;
+            float* head = a.head + r * a.stride;
+            if (a.gate != nullptr)
+                withActivation(a.activation, r,
+                               [&](auto f) { activateRow<true>(f, z, z + a.channels * a.stride, head, n); });
+            else
+                withActivation(a.activation, r, [&](auto f) { activateRow<false>(f, z, nullptr, head, n); });
+        }
+    }
+
+    static bool allFinite(const float* rows, long stride, int rowCount,
+                          int columns) noexcept TORCHAMP_NONBLOCKING
+    {
+        // x * 0 is 0 exactly when x is finite: one multiply-add per value, no branch.
+        const C zero = Isa::cset(0.0f);
+        C acc = zero;
+        float tail = 0.0f;
+        const int whole = columns / cellWidth * cellWidth;
+        for (int r = 0; r < rowCount; ++r)
+        {
+            const float* x = rows + r * stride;
+            for (int j = 0; j < whole; j += cellWidth)
+                acc = Isa::cfma(Isa::cload(x + j), zero, acc);
+            for (int j = whole; j < columns; ++j)
+                tail += x[j] * 0.0f;
+        }
+        return Isa::hsum(acc) + tail == 0.0f;
+    }
+
+    static void apply(const ActivationParams& p, const float* x, float* y,
+                      int n) noexcept TORCHAMP_NONBLOCKING
+    {
+        withActivation(p, 0,
+                       [&](auto f)
+                       {
+                           for (int j = 0; j + cellWidth <= n; j += cellWidth)
+                               Isa::cstore(y + j, f(Isa::cload(x + j)));
+                       });
+    }
+};
+
+} // namespace torchamp::kernels
