@@ -333,12 +333,15 @@ void WaveNet::runArray(const LayerArray& array, ChannelState s, const float* inp
 
 bool WaveNet::stateIsFinite(ChannelState s, int n) const noexcept
 {
-    bool finite = kernel->allFinite(finalOut.data(), blockStride, 1, n);
-    for (const auto& array : arrays)
-        for (const auto& layer : array.layers)
-            finite = finite && kernel->allFinite(s.history + layer.historyOffset + s.positions[layer.index],
-                                                 layer.rowStride, array.channels, n);
-    return finite;
+    // Every layer's output is its input plus a term: a non-finite value written anywhere this chunk
+    // reaches, at the same sample, the input of every later layer (through a rechannel too, where
+    // Inf times any weight, 0 included, stays non-finite). So the last layer's input history and
+    // the output cover the whole state.
+    const auto& array = arrays.back();
+    const auto& last = array.layers.back();
+    return kernel->allFinite(finalOut.data(), blockStride, 1, n)
+           && kernel->allFinite(s.history + last.historyOffset + s.positions[last.index], last.rowStride,
+                                array.channels, n);
 }
 
 void WaveNet::processChunk(ChannelState s, const float* in, float* out, int n) noexcept

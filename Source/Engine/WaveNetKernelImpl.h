@@ -86,30 +86,33 @@ struct WaveNetKernel
         }
     }
 
-    /** The last column vectors of a row tile, fewer than a whole tile: tile<R, n> for n = left. */
+    /** tile<R, n> for a run-time n in 1..N. */
     template <int R, int N>
-    static inline void lastColumns(const MatrixProduct& m, int row, int column, int left,
-                                   const float* w) noexcept TORCHAMP_NONBLOCKING
+    static inline void tileOfWidth(const MatrixProduct& m, int n, int row, int column, const float* w) noexcept
+        TORCHAMP_NONBLOCKING
     {
         if constexpr (N > 0)
         {
-            if (left == N)
+            if (n == N)
                 tile<R, N>(m, row, column, w);
             else
-                lastColumns<R, N - 1>(m, row, column, left, w);
+                tileOfWidth<R, N - 1>(m, n, row, column, w);
         }
     }
 
-    /** One row tile of R rows over every column vector. */
+    /** One row tile of R rows over every column vector, in as few equal column tiles as fit. */
     template <int R>
-    static inline void rowTile(const MatrixProduct& m, int row, int vectors,
-                               const float* w) noexcept TORCHAMP_NONBLOCKING
+    static inline void rowTile(const MatrixProduct& m, int row, int vectors, const float* w) noexcept TORCHAMP_NONBLOCKING
     {
-        constexpr int N = columnVectorsFor(R);
-        int v = 0;
-        for (; v + N <= vectors; v += N)
-            tile<R, N>(m, row, v * width, w);
-        lastColumns<R, N - 1>(m, row, v * width, vectors - v, w);
+        constexpr int maxN = columnVectorsFor(R);
+        const int tiles = (vectors + maxN - 1) / maxN;
+        const int base = vectors / tiles, wider = vectors % tiles;
+        for (int t = 0, v = 0; t < tiles; ++t)
+        {
+            const int n = base + (t < wider ? 1 : 0);
+            tileOfWidth<R, maxN>(m, n, row, v * width, w);
+            v += n;
+        }
     }
 
     /** rowTile<R> for a run-time R in 1..rowBlock. */
