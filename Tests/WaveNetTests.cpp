@@ -810,15 +810,16 @@ std::string arrayJson(const std::vector<std::pair<std::string, std::string>>& ch
         {"channels", "2"},          {"kernel_size", "3"},    {"dilations", "[1, 2]"},
         {"activation", "\"Tanh\""}, {"gated", "false"},      {"head_bias", "true"},
     };
-    for (const auto& [key, value] : changes)
+    for (const auto& change : changes)
     {
-        auto it = std::find_if(keys.begin(), keys.end(), [&](const auto& k) { return k.first == key; });
+        auto it =
+            std::find_if(keys.begin(), keys.end(), [&](const auto& k) { return k.first == change.first; });
         if (it == keys.end())
-            keys.emplace_back(key, value);
-        else if (value.empty())
+            keys.push_back(change);
+        else if (change.second.empty())
             keys.erase(it);
         else
-            it->second = value;
+            it->second = change.second;
     }
     std::string json = "{";
     for (const auto& [key, value] : keys)

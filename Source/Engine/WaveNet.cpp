@@ -167,14 +167,15 @@ void WaveNet::pack(const WaveNetSpec& spec, float outputGain)
 
 void WaveNet::layOutHistories()
 {
-    // Each layer's input history: its rows hold the last `lookback` samples, then room for at
-    // least a chunk (and at least as much as the lookback, so a rewind copies at most one sample
-    // per sample played); when the room runs out, the last `lookback` samples move to the front.
+    // Each layer's input history: its rows hold the last `lookback` samples, then room for two
+    // chunks or the lookback, whichever is more (so a rewind copies at most one sample per sample
+    // played); when the room runs out, the last `lookback` samples move to the front.
     stateSize = 0;
     for (auto& array : arrays)
         for (auto& layer : array.layers)
         {
-            layer.rowLength = layer.lookback + static_cast<int>(std::max<long>(layer.lookback, chunkSamples));
+            layer.rowLength =
+                layer.lookback + static_cast<int>(std::max<long>(layer.lookback, 2 * chunkSamples));
             layer.rowStride = roundUp(layer.rowLength, 16);
             layer.historyOffset = stateSize;
             stateSize += layer.rowStride * array.channels;
@@ -339,9 +340,9 @@ bool WaveNet::stateIsFinite(ChannelState s, int n) const noexcept
     // the output cover the whole state.
     const auto& array = arrays.back();
     const auto& last = array.layers.back();
-    return kernel->allFinite(finalOut.data(), blockStride, 1, n)
-           && kernel->allFinite(s.history + last.historyOffset + s.positions[last.index], last.rowStride,
-                                array.channels, n);
+    return kernel->allFinite(finalOut.data(), blockStride, 1, n) &&
+           kernel->allFinite(s.history + last.historyOffset + s.positions[last.index], last.rowStride,
+                             array.channels, n);
 }
 
 void WaveNet::processChunk(ChannelState s, const float* in, float* out, int n) noexcept

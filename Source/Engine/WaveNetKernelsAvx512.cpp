@@ -40,11 +40,12 @@ struct ZmmCell
     static TORCHAMP_KERNEL_INLINE C cabs(C a) noexcept { return _mm512_abs_ps(a); }
     static TORCHAMP_KERNEL_INLINE float hsum(C v) noexcept { return _mm512_reduce_add_ps(v); }
 
-    /** |magnitude| with the sign of `sign`. */
+    /** |magnitude| with the sign of `sign`: one bitwise select (sign bit ? sign : magnitude). */
     static TORCHAMP_KERNEL_INLINE C copySign(C magnitude, C sign) noexcept
     {
-        const C bit = _mm512_set1_ps(-0.0f);
-        return _mm512_or_ps(_mm512_andnot_ps(bit, magnitude), _mm512_and_ps(bit, sign));
+        const __m512i bit = _mm512_set1_epi32(static_cast<int>(0x80000000u));
+        return _mm512_castsi512_ps(
+            _mm512_ternarylogic_epi32(bit, _mm512_castps_si512(sign), _mm512_castps_si512(magnitude), 0xCA));
     }
 
     /** a < b ? ifLess : otherwise, per value. */
@@ -65,7 +66,8 @@ struct ZmmCell
         its cubic Taylor polynomial (relative error 1e-8), 2^n added into the exponent bits. */
     static TORCHAMP_KERNEL_INLINE C exp2(C y) noexcept
     {
-        y = _mm512_min_ps(_mm512_max_ps(y, cset(-KernelConstants::exp2Limit)), cset(KernelConstants::exp2Limit));
+        y = _mm512_min_ps(_mm512_max_ps(y, cset(-KernelConstants::exp2Limit)),
+                          cset(KernelConstants::exp2Limit));
         // Adding 1.5 * 2^19 rounds to a multiple of 1/16 (its ulp) and leaves 16 y in the low mantissa bits.
         const C magic = cset(786432.0f);
         const C t = _mm512_add_ps(y, magic);
@@ -74,10 +76,10 @@ struct ZmmCell
         p = cfma(p, r, cset(6.931471806e-01f));
         p = cfma(p, r, cset(1.0f));
         const __m512i bits = _mm512_castps_si512(t);
-        const C table = _mm512_setr_ps(1.0f, 1.0442737824f, 1.0905077327f, 1.1387886347f, 1.1892071150f,
-                                       1.2418578120f, 1.2968395547f, 1.3542555469f, 1.4142135624f, 1.4768261459f,
-                                       1.5422108254f, 1.6104903319f, 1.6817928305f, 1.7562521603f, 1.8340080864f,
-                                       1.9152065613f);
+        const C table =
+            _mm512_setr_ps(1.0f, 1.0442737824f, 1.0905077327f, 1.1387886347f, 1.1892071150f, 1.2418578120f,
+                           1.2968395547f, 1.3542555469f, 1.4142135624f, 1.4768261459f, 1.5422108254f,
+                           1.6104903319f, 1.6817928305f, 1.7562521603f, 1.8340080864f, 1.9152065613f);
         const C m = _mm512_mul_ps(_mm512_permutexvar_ps(bits, table), p);
         // Bits 4..12 of t hold n (two's complement); shifted to the exponent field, the rest masked.
         const __m512i n =

@@ -38,7 +38,7 @@ enum ExitCode
 const char* usageText =
     "usage: torchamp-render [--model M.pt] --in IN.wav --out OUT.wav [--knob NAME=VALUE]... [--block N]\n"
     "                       [--engine auto|native|libtorch] [--warm-up] [--normalise]\n"
-    "  --model   model file: TorchScript (.pt), Neural Amp Modeler (.nam, LSTM), RTNeural/AIDA-X, GuitarML\n"
+    "  --model   model file: TorchScript (.pt), Neural Amp Modeler (.nam: LSTM, WaveNet), RTNeural/AIDA-X, GuitarML\n"
     "            or PyTorch state_dict JSON (default: the embedded default model)\n"
     "  --in      input WAV (PCM 8/16/24/32-bit or float); each channel is processed with its own state\n"
     "  --out     output WAV, 32-bit float, same rate and channels as the input\n"
