@@ -88,8 +88,8 @@ struct WaveNetKernel
 
     /** tile<R, n> for a run-time n in 1..N. */
     template <int R, int N>
-    static inline void tileOfWidth(const MatrixProduct& m, int n, int row, int column, const float* w) noexcept
-        TORCHAMP_NONBLOCKING
+    static inline void tileOfWidth(const MatrixProduct& m, int n, int row, int column,
+                                   const float* w) noexcept TORCHAMP_NONBLOCKING
     {
         if constexpr (N > 0)
         {
@@ -102,7 +102,8 @@ struct WaveNetKernel
 
     /** One row tile of R rows over every column vector, in as few equal column tiles as fit. */
     template <int R>
-    static inline void rowTile(const MatrixProduct& m, int row, int vectors, const float* w) noexcept TORCHAMP_NONBLOCKING
+    static inline void rowTile(const MatrixProduct& m, int row, int vectors,
+                               const float* w) noexcept TORCHAMP_NONBLOCKING
     {
         constexpr int maxN = columnVectorsFor(R);
         const int tiles = (vectors + maxN - 1) / maxN;
@@ -272,29 +273,49 @@ struct WaveNetKernel
         }
     }
 
+    /** Calls op(f, row) for rows [0, rows) with f the activation `p` for that row: one dispatch
+        for all rows (their loops then run back to back, with nothing between them for the
+        out-of-order core to wait on), one per row only for PReLU's per-channel slopes. */
+    template <class Op>
+    static TORCHAMP_KERNEL_INLINE void forRows(const ActivationParams& p, int rows,
+                                               Op&& op) noexcept TORCHAMP_NONBLOCKING
+    {
+        if (p.rowSlopes != nullptr)
+        {
+            for (int r = 0; r < rows; ++r)
+                withActivation(p, r, [&](auto f) { op(f, r); });
+        }
+        else
+            withActivation(p, 0,
+                           [&](auto f)
+                           {
+                               for (int r = 0; r < rows; ++r)
+                                   op(f, r);
+                           });
+    }
+
     static void activate(const ActivationPass& a, int columns) noexcept TORCHAMP_NONBLOCKING
     {
         const int n = (columns + width - 1) / width * width;
-        for (int r = 0; a.gate != nullptr && r < a.channels; ++r)
-        {
-            float* g = a.z + (a.channels + r) * a.stride;
-            withActivation(*a.gate, r,
-                           [&](auto f)
-                           {
-                               for (int j = 0; j < n; j += cellWidth)
-                                   Isa::cstore(g + j, f(Isa::cload(g + j)));
-                           });
-        }
-        for (int r = 0; r < a.channels; ++r)
-        {
-            float* z = a.z + r * a.stride;
-            float* head = a.head + r * a.stride;
-            if (a.gate != nullptr)
-                withActivation(a.activation, r,
-                               [&](auto f) { activateRow<true>(f, z, z + a.channels * a.stride, head, n); });
-            else
-                withActivation(a.activation, r, [&](auto f) { activateRow<false>(f, z, nullptr, head, n); });
-        }
+        float* const gates = a.z + a.channels * a.stride;
+        if (a.gate != nullptr)
+            forRows(*a.gate, a.channels,
+                    [&](auto f, int r)
+                    {
+                        float* g = gates + r * a.stride;
+                        for (int j = 0; j < n; j += cellWidth)
+                            Isa::cstore(g + j, f(Isa::cload(g + j)));
+                    });
+        if (a.gate != nullptr)
+            forRows(a.activation, a.channels,
+                    [&](auto f, int r) {
+                        activateRow<true>(f, a.z + r * a.stride, gates + r * a.stride, a.head + r * a.stride,
+                                          n);
+                    });
+        else
+            forRows(a.activation, a.channels,
+                    [&](auto f, int r)
+                    { activateRow<false>(f, a.z + r * a.stride, nullptr, a.head + r * a.stride, n); });
     }
 
     static bool allFinite(const float* rows, long stride, int rowCount,
