@@ -30,6 +30,7 @@ struct WaveNetKernel
     static constexpr int width = Isa::width;
     static constexpr int cellWidth = Isa::cellWidth;
     static constexpr int rowBlock = Isa::rowBlock;
+    static constexpr int subBlock = Isa::subBlock;
 
     /** Column vectors per tile for r rows: as many as the accumulator registers allow. */
     static constexpr int columnVectorsFor(int r)
@@ -42,10 +43,11 @@ struct WaveNetKernel
 
     /** Rows [row, row + R) and column vectors [column, column + N width) of a MatrixProduct: R x N
         accumulators stay in registers while every input is added in, each weight loaded once
-        for the N vectors and each input vector once for the R rows. */
+        for the N vectors and each input vector once for the R rows. The weights of input p are
+        at w + p * stride (stride: the rows of the packed tile w lies in). */
     template <int R, int N>
-    static inline void tile(const MatrixProduct& m, int row, int column,
-                            const float* w) noexcept TORCHAMP_NONBLOCKING
+    static inline void tile(const MatrixProduct& m, int row, int column, const float* w,
+                            int stride) noexcept TORCHAMP_NONBLOCKING
     {
         V acc[R][N];
 #pragma GCC unroll 16
@@ -56,7 +58,7 @@ struct WaveNetKernel
             for (int n = 0; n < N; ++n)
                 acc[r][n] = b;
         }
-        for (int p = 0; p < m.inputs; ++p, w += R)
+        for (int p = 0; p < m.inputs; ++p, w += stride)
         {
             const float* x = m.inputRows[p] + column;
             V xv[N];
@@ -88,22 +90,22 @@ struct WaveNetKernel
 
     /** tile<R, n> for a run-time n in 1..N. */
     template <int R, int N>
-    static inline void tileOfWidth(const MatrixProduct& m, int n, int row, int column,
-                                   const float* w) noexcept TORCHAMP_NONBLOCKING
+    static inline void tileOfWidth(const MatrixProduct& m, int n, int row, int column, const float* w,
+                                   int stride) noexcept TORCHAMP_NONBLOCKING
     {
         if constexpr (N > 0)
         {
             if (n == N)
-                tile<R, N>(m, row, column, w);
+                tile<R, N>(m, row, column, w, stride);
             else
-                tileOfWidth<R, N - 1>(m, n, row, column, w);
+                tileOfWidth<R, N - 1>(m, n, row, column, w, stride);
         }
     }
 
-    /** One row tile of R rows over every column vector, in as few equal column tiles as fit. */
+    /** R rows over every column vector, in as few equal column tiles as fit. */
     template <int R>
-    static inline void rowTile(const MatrixProduct& m, int row, int vectors,
-                               const float* w) noexcept TORCHAMP_NONBLOCKING
+    static inline void rowTile(const MatrixProduct& m, int row, int vectors, const float* w,
+                               int stride) noexcept TORCHAMP_NONBLOCKING
     {
         constexpr int maxN = columnVectorsFor(R);
         const int tiles = (vectors + maxN - 1) / maxN;
@@ -111,32 +113,47 @@ struct WaveNetKernel
         for (int t = 0, v = 0; t < tiles; ++t)
         {
             const int n = base + (t < wider ? 1 : 0);
-            tileOfWidth<R, maxN>(m, n, row, v * width, w);
+            tileOfWidth<R, maxN>(m, n, row, v * width, w, stride);
             v += n;
         }
     }
 
-    /** rowTile<R> for a run-time R in 1..rowBlock. */
-    template <int R>
-    static inline void rowTileOfSize(const MatrixProduct& m, int rows, int row, int vectors,
-                                     const float* w) noexcept TORCHAMP_NONBLOCKING
+    /** tile<R, 1> or rowTile<R> for a run-time R in 1..Max. */
+    template <int Max, bool OneVector>
+    static inline void rowsOfSize(const MatrixProduct& m, int rows, int row, int vectors, const float* w,
+                                  int stride) noexcept TORCHAMP_NONBLOCKING
     {
-        if constexpr (R > 0)
+        if constexpr (Max > 0)
         {
-            if (rows == R)
-                rowTile<R>(m, row, vectors, w);
+            if (rows != Max)
+                rowsOfSize<Max - 1, OneVector>(m, rows, row, vectors, w, stride);
+            else if constexpr (OneVector)
+                tile<Max, 1>(m, row, 0, w, stride);
             else
-                rowTileOfSize<R - 1>(m, rows, row, vectors, w);
+                rowTile<Max>(m, row, vectors, w, stride);
         }
     }
 
+    /** Packed tiles of rowBlock rows. A block of one vector per row computes a whole packed tile at
+        once (one input load feeds rowBlock multiply-adds); wider blocks split it into tiles of
+        subBlock rows and several column vectors, so each weight load feeds several too. */
     static void multiply(const MatrixProduct& m, int columns) noexcept TORCHAMP_NONBLOCKING
     {
         const int vectors = (columns + width - 1) / width;
         for (int row = 0; row < m.rows; row += rowBlock)
         {
             const int rows = m.rows - row < rowBlock ? m.rows - row : rowBlock;
-            rowTileOfSize<rowBlock>(m, rows, row, vectors, m.weights + static_cast<long>(row) * m.inputs);
+            const float* w = m.weights + static_cast<long>(row) * m.inputs;
+            if (vectors == 1)
+            {
+                rowsOfSize<rowBlock, true>(m, rows, row, 1, w, rows);
+                continue;
+            }
+            for (int sub = 0; sub < rows; sub += subBlock)
+            {
+                const int subRows = rows - sub < subBlock ? rows - sub : subBlock;
+                rowsOfSize<subBlock, false>(m, subRows, row + sub, vectors, w + sub, rows);
+            }
         }
     }
 

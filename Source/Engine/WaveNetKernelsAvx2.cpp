@@ -14,8 +14,10 @@ struct WaveNetAvx2 : WaveNetYmm<YmmCell>
 {
     using V = __m256;
     static constexpr int width = 8;
-    // 16 ymm registers: 12 accumulators (4 rows x 3 column vectors), the inputs and a weight.
-    static constexpr int rowBlock = 4;
+    // 16 ymm registers: up to 12 accumulators (8 rows x 1 column vector, or 4 rows x 3), the
+    // inputs and a weight.
+    static constexpr int rowBlock = 8;
+    static constexpr int subBlock = 4;
     static constexpr int maxColumnVectors = 3;
     static constexpr int accumulators = 12;
 

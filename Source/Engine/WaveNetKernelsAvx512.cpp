@@ -90,11 +90,12 @@ struct ZmmCell
 
 struct WaveNetAvx512 : ZmmCell
 {
-    // Matrix products on 16-wide zmm vectors, 32 registers: 24 accumulators (8 rows x 3 column
-    // vectors), the inputs and a weight.
+    // Matrix products on 16-wide zmm vectors, 32 registers: up to 24 accumulators (16 rows x 1
+    // column vector, or 8 rows x 3), the inputs and a weight.
     using V = __m512;
     static constexpr int width = 16;
-    static constexpr int rowBlock = 8;
+    static constexpr int rowBlock = 16;
+    static constexpr int subBlock = 8;
     static constexpr int maxColumnVectors = 3;
     static constexpr int accumulators = 24;
 

@@ -11,8 +11,10 @@ namespace
 
 struct WaveNetGeneric : Generic
 {
-    // 16 SSE2 registers: 12 accumulators (4 rows x 3 column vectors), the inputs and a weight.
-    static constexpr int rowBlock = 4;
+    // 16 SSE2 registers: up to 12 accumulators (8 rows x 1 column vector, or 4 rows x 3), the
+    // inputs and a weight.
+    static constexpr int rowBlock = 8;
+    static constexpr int subBlock = 4;
     static constexpr int maxColumnVectors = 3;
     static constexpr int accumulators = 12;
 
