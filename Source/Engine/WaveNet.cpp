@@ -109,7 +109,7 @@ AlignedFloats WaveNet::packRows(const std::vector<float>& w, int rows, int input
 void WaveNet::pack(const WaveNetSpec& spec, float outputGain)
 {
     maxRows = 1;
-    maxInputs = 1;
+    maxGroups = 1;
     numLayers = 0;
     for (size_t a = 0; a < spec.arrays.size(); ++a)
     {
@@ -146,12 +146,11 @@ void WaveNet::pack(const WaveNetSpec& spec, float outputGain)
             layer.gate = paramsOf(l.gateActivation);
             layer.activationSlopes = l.activation.channelSlopes;
             layer.gateSlopes = l.gateActivation.channelSlopes;
-            maxInputs = std::max(maxInputs, src.channels * l.kernelSize + 1);
+            maxGroups = std::max(maxGroups, l.kernelSize + 1);
             maxRows = std::max(maxRows, layer.convRows);
             array.layers.push_back(std::move(layer));
             ++numLayers;
         }
-        maxInputs = std::max({maxInputs, src.inputSize, src.channels});
         maxRows = std::max({maxRows, src.channels, src.headSize});
         arrays.push_back(std::move(array));
     }
@@ -187,15 +186,14 @@ void WaveNet::prepare(int numChannels, int)
     channels = std::max(1, numChannels);
     state.assign(static_cast<size_t>(channels) * static_cast<size_t>(stateSize), 0.0f);
     positions.assign(static_cast<size_t>(channels) * static_cast<size_t>(numLayers), 0);
-    blockStride = chunkSamples;
-    const auto block = static_cast<size_t>(blockStride);
+    const auto block = static_cast<size_t>(chunkSamples);
     audio.assign(block, 0.0f);
     conv.assign(block * static_cast<size_t>(maxRows), 0.0f);
     headA.assign(block * static_cast<size_t>(maxRows), 0.0f);
     headB.assign(block * static_cast<size_t>(maxRows), 0.0f);
     arrayOut.assign(block * static_cast<size_t>(maxRows), 0.0f);
     finalOut.assign(block, 0.0f);
-    inputRows.assign(static_cast<size_t>(maxInputs), nullptr);
+    groups.assign(static_cast<size_t>(maxGroups), {});
     reset();
 }
 
@@ -246,21 +244,21 @@ void WaveNet::runLayer(const LayerArray& array, const Layer& layer, ChannelState
     const float* input = s.history + layer.historyOffset + position;
     const int c = array.channels;
 
-    // The dilated convolution and the condition: one matrix product over the block.
-    int p = 0;
+    // The dilated convolution and the condition: one matrix product over the block, its inputs the
+    // history at each tap's delay, then the audio.
     for (int tap = 0; tap < layer.kernelSize; ++tap)
     {
-        const long shift = static_cast<long>(layer.kernelSize - 1 - tap) * layer.dilation;
-        for (int i = 0; i < c; ++i)
-            inputRows[static_cast<size_t>(p++)] = input + i * layer.rowStride - shift;
+        const long delay = static_cast<long>(layer.kernelSize - 1 - tap) * layer.dilation;
+        groups[static_cast<size_t>(tap)] = {input - delay, layer.rowStride, c};
     }
-    inputRows[static_cast<size_t>(p++)] = audio.data();
+    groups[static_cast<size_t>(layer.kernelSize)] = {audio.data(), 0, 1};
     kernels::MatrixProduct product;
     product.rows = layer.convRows;
-    product.inputs = p;
+    product.inputs = c * layer.kernelSize + 1;
     product.weights = layer.convWeights.data();
     product.bias = layer.convBias.data();
-    product.inputRows = inputRows.data();
+    product.groups = groups.data();
+    product.numGroups = layer.kernelSize + 1;
     product.out = conv.data();
     product.outStride = blockStride;
     kernel->multiply(product, n);
@@ -278,10 +276,10 @@ void WaveNet::runLayer(const LayerArray& array, const Layer& layer, ChannelState
     // layer of the last array, whose residual path leads nowhere).
     if (next == nullptr)
         return;
-    for (int i = 0; i < c; ++i)
-        inputRows[static_cast<size_t>(i)] = conv.data() + i * blockStride;
+    groups.front() = {conv.data(), blockStride, c};
     product.rows = c;
     product.inputs = c;
+    product.numGroups = 1;
     product.weights = layer.outputWeights.data();
     product.bias = layer.outputBias.data();
     product.residual = input;
@@ -295,13 +293,13 @@ void WaveNet::runArray(const LayerArray& array, ChannelState s, const float* inp
                        float* headOut, bool last, int n) noexcept
 {
     const Layer& first = array.layers.front();
-    for (int i = 0; i < array.inputSize; ++i)
-        inputRows[static_cast<size_t>(i)] = input + i * blockStride;
+    groups.front() = {input, blockStride, array.inputSize};
     kernels::MatrixProduct rechannel;
     rechannel.rows = array.channels;
     rechannel.inputs = array.inputSize;
     rechannel.weights = array.rechannelWeights.data();
-    rechannel.inputRows = inputRows.data();
+    rechannel.groups = groups.data();
+    rechannel.numGroups = 1;
     rechannel.out = s.history + first.historyOffset + s.positions[first.index];
     rechannel.outStride = first.rowStride;
     kernel->multiply(rechannel, n);
@@ -319,14 +317,14 @@ void WaveNet::runArray(const LayerArray& array, ChannelState s, const float* inp
             runLayer(array, array.layers[l], s, last ? nullptr : arrayOut.data(), blockStride, head, n);
     }
 
-    for (int i = 0; i < array.channels; ++i)
-        inputRows[static_cast<size_t>(i)] = head + i * blockStride;
+    groups.front() = {head, blockStride, array.channels};
     kernels::MatrixProduct product;
     product.rows = array.headSize;
     product.inputs = array.channels;
     product.weights = array.headWeights.data();
     product.bias = array.headBias.size() > 0 ? array.headBias.data() : nullptr;
-    product.inputRows = inputRows.data();
+    product.groups = groups.data();
+    product.numGroups = 1;
     product.out = headOut;
     product.outStride = blockStride;
     kernel->multiply(product, n);
@@ -348,8 +346,10 @@ bool WaveNet::stateIsFinite(ChannelState s, int n) const noexcept
 void WaveNet::processChunk(ChannelState s, const float* in, float* out, int n) noexcept
 {
     rewindIfFull(s, n);
-    // Non-finite input is silence: v - v is 0 exactly when v is finite.
+    // The block buffers' rows lie back to back, as long as this chunk (in whole vectors).
     const int padded = static_cast<int>(roundUp(n, kernel->width));
+    blockStride = padded;
+    // Non-finite input is silence: v - v is 0 exactly when v is finite.
     float* x = audio.data();
     for (int t = 0; t < n; ++t)
         x[t] = in[t] - in[t] == 0.0f ? in[t] * inputGain : 0.0f;

@@ -128,16 +128,16 @@ private:
     float inputGain = 1.0f;
     int receptive = 1;
     int maxRows = 1;   // the most rows any block buffer holds
-    int maxInputs = 1; // the most inputs any matrix product has
+    int maxGroups = 1; // the most input groups any matrix product has
 
     int numLayers = 0;
     int channels = 0;
     long stateSize = 0;         // floats of history per channel
     AlignedFloats state;        // [channel][layer][row][rowStride]
     std::vector<int> positions; // [channel][layer]: where the next sample goes in the layer's history rows
-    long blockStride = 0;       // floats per row of the block buffers
+    long blockStride = 0;       // floats per row of the block buffers in the current chunk
     AlignedFloats audio, conv, headA, headB, arrayOut, finalOut; // block buffers
-    std::vector<const float*> inputRows;
+    std::vector<kernels::InputRows> groups;
 
     std::atomic<std::uint64_t> resets{0};
 };

@@ -58,20 +58,24 @@ struct WaveNetKernel
             for (int n = 0; n < N; ++n)
                 acc[r][n] = b;
         }
-        for (int p = 0; p < m.inputs; ++p, w += stride)
+        for (int g = 0; g < m.numGroups; ++g)
         {
-            const float* x = m.inputRows[p] + column;
-            V xv[N];
-#pragma GCC unroll 4
-            for (int n = 0; n < N; ++n)
-                xv[n] = Isa::load(x + n * width);
-#pragma GCC unroll 16
-            for (int r = 0; r < R; ++r)
+            const InputRows& group = m.groups[g];
+            const float* x = group.first + column;
+            for (int i = 0; i < group.count; ++i, x += group.stride, w += stride)
             {
-                const V wr = Isa::broadcast(w + r);
+                V xv[N];
 #pragma GCC unroll 4
                 for (int n = 0; n < N; ++n)
-                    acc[r][n] = Isa::fma(wr, xv[n], acc[r][n]);
+                    xv[n] = Isa::load(x + n * width);
+#pragma GCC unroll 16
+                for (int r = 0; r < R; ++r)
+                {
+                    const V wr = Isa::broadcast(w + r);
+#pragma GCC unroll 4
+                    for (int n = 0; n < N; ++n)
+                        acc[r][n] = Isa::fma(wr, xv[n], acc[r][n]);
+                }
             }
         }
 #pragma GCC unroll 16
@@ -314,25 +318,31 @@ struct WaveNetKernel
     static void activate(const ActivationPass& a, int columns) noexcept TORCHAMP_NONBLOCKING
     {
         const int n = (columns + width - 1) / width * width;
-        float* const gates = a.z + a.channels * a.stride;
+        // Rows stored back to back, with one activation for all of them, are one long row.
+        const bool perRow =
+            a.activation.rowSlopes != nullptr || (a.gate != nullptr && a.gate->rowSlopes != nullptr);
+        const bool flat = a.stride == n && !perRow;
+        const int rows = flat ? 1 : a.channels;
+        const int length = flat ? a.channels * n : n;
+        const long stride = a.stride;
+        float* const gates = a.z + a.channels * stride;
         if (a.gate != nullptr)
-            forRows(*a.gate, a.channels,
+            forRows(*a.gate, rows,
                     [&](auto f, int r)
                     {
-                        float* g = gates + r * a.stride;
-                        for (int j = 0; j < n; j += cellWidth)
+                        float* g = gates + r * stride;
+                        for (int j = 0; j < length; j += cellWidth)
                             Isa::cstore(g + j, f(Isa::cload(g + j)));
                     });
         if (a.gate != nullptr)
-            forRows(a.activation, a.channels,
-                    [&](auto f, int r) {
-                        activateRow<true>(f, a.z + r * a.stride, gates + r * a.stride, a.head + r * a.stride,
-                                          n);
-                    });
+            forRows(
+                a.activation, rows,
+                [&](auto f, int r)
+                { activateRow<true>(f, a.z + r * stride, gates + r * stride, a.head + r * stride, length); });
         else
-            forRows(a.activation, a.channels,
+            forRows(a.activation, rows,
                     [&](auto f, int r)
-                    { activateRow<false>(f, a.z + r * a.stride, nullptr, a.head + r * a.stride, n); });
+                    { activateRow<false>(f, a.z + r * stride, nullptr, a.head + r * stride, length); });
     }
 
     static bool allFinite(const float* rows, long stride, int rowCount,

@@ -11,20 +11,29 @@ namespace torchamp::kernels
 // kernels compute whole vectors: the columns up to the next multiple of WaveNetKernelSet::width
 // are computed too (their values are never used), so every row needs room for them.
 
-/** out = W x (+ bias) (+ residual) over a block: one 1x1 or dilated convolution. Input row p is
-    any float row (a history buffer at a delay, the audio, a scratch row): the kernel reads it
-    from inputRows[p]. The sum's order is fixed (bias, then the inputs in order, then the
+/** Rows of a matrix product's input, evenly spaced in memory: row i at first + i * stride. */
+struct InputRows
+{
+    const float* first = nullptr;
+    long stride = 0;
+    int count = 0;
+};
+
+/** out = W x (+ bias) (+ residual) over a block: one 1x1 or dilated convolution. The inputs are
+    groups of rows (a history buffer at one delay per kernel tap, the audio, a block buffer),
+    taken in order. The sum's order is fixed (bias, then the inputs in order, then the
     residual), whatever the tiling, so every block size gives the same bits. */
 struct MatrixProduct
 {
     int rows = 0;
-    int inputs = 0;
+    int inputs = 0; ///< the groups' rows together
     /// W packed by WaveNetKernelSet::rowBlock rows: tile t holds rows [t R, min(rows, (t + 1) R))
     /// as [input][row in tile]; it starts at t R inputs floats.
     const float* weights = nullptr;
-    const float* bias = nullptr;             ///< [rows], or null
-    const float* const* inputRows = nullptr; ///< [inputs]
-    const float* residual = nullptr;         ///< row r at residual + r * residualStride, or null
+    const float* bias = nullptr; ///< [rows], or null
+    const InputRows* groups = nullptr;
+    int numGroups = 0;
+    const float* residual = nullptr; ///< row r at residual + r * residualStride, or null
     long residualStride = 0;
     float* out = nullptr; ///< row r at out + r * outStride
     long outStride = 0;
