@@ -15,6 +15,7 @@
 namespace torchamp::test
 {
 
+/** What a run of torchamp-render left behind. */
 struct Run
 {
     int exitCode = -1;
@@ -22,6 +23,7 @@ struct Run
     std::string err; // stderr
 };
 
+/** Runs the built torchamp-render with `arguments` (a shell command line's words) and waits for it. */
 inline Run render(const std::string& arguments)
 {
     const auto errFile =
