@@ -160,8 +160,9 @@ TEST(ImportJson, namLstmWithTheRightWeightCountLoads)
 TEST(ImportJson, brokenFilesFailWithTheFileNameFirst)
 {
     const std::pair<std::string, std::string> cases[] = {
-        {namText("WaveNet", 3), "net.nam: not supported yet: architecture WaveNet"},
-        {namText("ConvNet", 3), "net.nam: not supported yet: architecture ConvNet"},
+        {namText("WaveNet", 3), "net.nam: \"config\" has no \"layers\""},
+        {namText("ConvNet", 3),
+         "net.nam: not supported yet: architecture ConvNet (TorchAmp plays Neural Amp Modeler LSTM and WaveNet (A1) models)"},
         {namText("LSTM", 30),
          "net.nam: \"weights\" has 30 numbers; an LSTM of 1 layer of 2 units with 1 input needs 39"},
         {R"({"architecture": "LSTM", "config": {"num_layers": 1, "input_size": 1}, "weights": []})",

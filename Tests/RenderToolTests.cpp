@@ -3,15 +3,12 @@
 #include "ImpulseResponseFile.h"
 #include "ModelLoader.h"
 #include "Preset.h"
+#include "RenderToolRunner.h"
 #include "TestSupport.h"
 #include "WavFile.h"
 
 #include <gtest/gtest.h>
 
-#include <sys/wait.h>
-
-#include <array>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 
@@ -23,47 +20,8 @@ namespace
 {
 
 namespace fs = std::filesystem;
-
-struct Run
-{
-    int exitCode = -1;
-    std::string out; // stdout
-    std::string err; // stderr
-};
-
-Run render(const std::string& arguments)
-{
-    const auto errFile = fs::temp_directory_path() / ("torchamp-render-err-" + std::to_string(::getpid()));
-    // A render that hangs fails the test (exit 124) instead of stalling the suite.
-    const std::string command =
-        "timeout 120 " + std::string(TORCHAMP_RENDER_BIN) + " " + arguments + " 2>" + errFile.string();
-    Run run;
-    FILE* pipe = ::popen(command.c_str(), "r");
-    if (!pipe)
-        return run;
-    std::array<char, 4096> buffer{};
-    while (size_t n = std::fread(buffer.data(), 1, buffer.size(), pipe))
-        run.out.append(buffer.data(), n);
-    const int status = ::pclose(pipe);
-    run.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    if (FILE* f = std::fopen(errFile.c_str(), "r"))
-    {
-        while (size_t n = std::fread(buffer.data(), 1, buffer.size(), f))
-            run.err.append(buffer.data(), n);
-        std::fclose(f);
-    }
-    fs::remove(errFile);
-    return run;
-}
-
-/** The number after "key": in a one-line JSON object. */
-double jsonNumber(const std::string& json, const std::string& key)
-{
-    const auto pos = json.find("\"" + key + "\":");
-    if (pos == std::string::npos)
-        return NAN;
-    return std::strtod(json.c_str() + pos + key.size() + 3, nullptr);
-}
+using test::jsonNumber;
+using test::render;
 
 class RenderTool : public ::testing::Test
 {

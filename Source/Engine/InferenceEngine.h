@@ -28,6 +28,9 @@ public:
 
     /// Delay of the output in model-rate samples.
     virtual int latencySamples() const noexcept { return 0; }
+    /// Model-rate samples of silence that bring the engine from any state to its idle state (a
+    /// convolutional model's receptive field); 0 when a short warm-up does. Any thread.
+    virtual int warmUpSamples() const noexcept { return 0; }
     /// Non-finite states detected and reset. Any thread.
     virtual std::uint64_t stateResets() const noexcept { return 0; }
     /// Blocks whose result was not ready in time (the dry signal played instead). Any thread.

@@ -22,6 +22,12 @@ struct ModelLimits
     static constexpr int maxKnobNameLength = 64;
     static constexpr int minSampleRate = 8000;
     static constexpr int maxSampleRate = 384000;
+
+    static constexpr int maxWaveNetLayerArrays = 8;
+    static constexpr int maxWaveNetLayers = 64; ///< over all layer arrays
+    static constexpr int maxWaveNetChannels = 64;
+    static constexpr int maxWaveNetKernelSize = 16;
+    static constexpr int maxWaveNetReceptiveField = 65536; ///< samples, as Neural Amp Modeler's own buffers
 };
 
 /** What a host (or an audio file standing in for one) may ask for. Outside these ranges the plugin

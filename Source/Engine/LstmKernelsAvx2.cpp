@@ -22,13 +22,6 @@ struct Avx2 : YmmCell
     static TORCHAMP_KERNEL_INLINE V broadcast(const float* p) noexcept { return _mm256_broadcast_ss(p); }
     static TORCHAMP_KERNEL_INLINE V fma(V a, V b, V c) noexcept { return _mm256_fmadd_ps(a, b, c); }
     static TORCHAMP_KERNEL_INLINE V add(V a, V b) noexcept { return _mm256_add_ps(a, b); }
-
-    /** 1 / d: 12-bit estimate and one Newton step (relative error about 1.5e-7). */
-    static TORCHAMP_KERNEL_INLINE C reciprocal(C d) noexcept
-    {
-        const C r = _mm256_rcp_ps(d);
-        return _mm256_fmadd_ps(_mm256_fnmadd_ps(d, r, cset(1.0f)), r, r);
-    }
 };
 
 } // namespace

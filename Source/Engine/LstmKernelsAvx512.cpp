@@ -10,7 +10,7 @@ namespace torchamp::kernels
 namespace
 {
 
-struct Avx512 : YmmCell
+struct Avx512 : YmmCellAvx512
 {
     // The mat-vec runs on 16-wide zmm vectors: 32 registers hold the whole 4H gate vector of an
     // LSTM-64 (16 accumulators) or of a stereo LSTM-40 (2 x 10). The cell update stays 8 wide
@@ -24,13 +24,6 @@ struct Avx512 : YmmCell
     static TORCHAMP_KERNEL_INLINE V broadcast(const float* p) noexcept { return _mm512_set1_ps(*p); }
     static TORCHAMP_KERNEL_INLINE V fma(V a, V b, V c) noexcept { return _mm512_fmadd_ps(a, b, c); }
     static TORCHAMP_KERNEL_INLINE V add(V a, V b) noexcept { return _mm512_add_ps(a, b); }
-
-    /** 1 / d: 14-bit estimate and one Newton step (relative error about 1e-8 before rounding). */
-    static TORCHAMP_KERNEL_INLINE C reciprocal(C d) noexcept
-    {
-        const C r = _mm256_rcp14_ps(d);
-        return _mm256_fmadd_ps(_mm256_fnmadd_ps(d, r, cset(1.0f)), r, r);
-    }
 };
 
 } // namespace

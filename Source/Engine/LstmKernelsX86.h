@@ -32,6 +32,13 @@ struct YmmCell
         return _mm_cvtss_f32(_mm_add_ss(d, _mm_movehdup_ps(d)));
     }
 
+    /** 1 / d: 12-bit estimate and one Newton step (relative error about 1.5e-7). */
+    static TORCHAMP_KERNEL_INLINE C reciprocal(C d) noexcept
+    {
+        const C r = _mm256_rcp_ps(d);
+        return _mm256_fmadd_ps(_mm256_fnmadd_ps(d, r, cset(1.0f)), r, r);
+    }
+
     /** 2^y for y clamped to +-60: y = n + k/8 + r with |r| <= 1/16; 2^(k/8) from an 8-entry table
         in one register (vpermps indexes it with the low bits of the rounded value for free), 2^r
         by a degree-3 polynomial (relative error 8.4e-8), 2^n added into the exponent bits.
@@ -55,6 +62,19 @@ struct YmmCell
         return _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(m), n));
     }
 };
+
+#if defined(__AVX512F__) && defined(__AVX512VL__)
+/** YmmCell with AVX-512VL's more precise reciprocal estimate. */
+struct YmmCellAvx512 : YmmCell
+{
+    /** 1 / d: 14-bit estimate and one Newton step (relative error about 1e-8 before rounding). */
+    static TORCHAMP_KERNEL_INLINE C reciprocal(C d) noexcept
+    {
+        const C r = _mm256_rcp14_ps(d);
+        return _mm256_fmadd_ps(_mm256_fnmadd_ps(d, r, cset(1.0f)), r, r);
+    }
+};
+#endif
 
 } // namespace
 } // namespace torchamp::kernels

@@ -1,5 +1,7 @@
 #include "ModelRunner.h"
 
+#include "NativeEngineFactory.h"
+
 #include <algorithm>
 #include <cmath>
 #include <numeric>
@@ -51,7 +53,7 @@ ModelRunner::ModelRunner(const ModelSpec& spec, const HostConfig& config, Engine
 {
     engine = !unplayable.empty() ? std::make_unique<PassThroughEngine>()
              : engineFactory     ? engineFactory()
-                                 : std::make_unique<NativeEngine>(spec);
+                                 : makeNativeEngine(spec);
     channels.resize(static_cast<size_t>(hostConfig.numChannels));
     const int modelBlock = maxModelBlock(spec, hostConfig);
     const auto hostRate = unplayable.empty() ? static_cast<int>(std::lround(hostConfig.sampleRate)) : spec.sampleRate;
@@ -93,7 +95,13 @@ std::unique_ptr<ModelRunner> ModelRunner::rebuildFor(const HostConfig& config) c
 
 int ModelRunner::warmUpSamples() const noexcept
 {
-    return unplayable.empty() ? static_cast<int>(std::lround(warmUpSeconds * hostConfig.sampleRate)) : 0;
+    if (!unplayable.empty())
+        return 0;
+    const auto seconds = std::lround(warmUpSeconds * hostConfig.sampleRate);
+    // The engine's own need, in host samples, rounded up (plus one for the resampler's rounding).
+    const double engineNeed = static_cast<double>(engine->warmUpSamples()) * hostConfig.sampleRate / modelSpec.sampleRate;
+    const auto needed = static_cast<long>(std::ceil(engineNeed)) + (resampling ? 1 : 0);
+    return static_cast<int>(std::max(seconds, needed));
 }
 
 void ModelRunner::warmUp()

@@ -84,14 +84,16 @@ public:
     /// Delay of the output relative to the input, in host samples.
     int latencySamples() const noexcept { return latency; }
 
-    /// How long warmUp() plays silence.
+    /// How long warmUp() plays silence at least.
     static constexpr double warmUpSeconds = 0.1;
+    /// Host samples of silence warmUp() plays: warmUpSeconds, or the engine's own need
+    /// (InferenceEngine::warmUpSamples(): a WaveNet's receptive field) when that is longer.
     int warmUpSamples() const noexcept;
 
-    /// Plays warmUpSeconds of silence through the whole path so caches are warm, the first real
-    /// block costs what any other does, and the recurrent state rests at the model's idle point
-    /// (where a host's pre-roll of silence would leave it) instead of jumping there audibly on the
-    /// first note. Not real-time safe (used after construction and in prepare).
+    /// Plays warmUpSamples() of silence through the whole path so caches are warm, the first real
+    /// block costs what any other does, and the model's state rests at its idle point (where a
+    /// host's pre-roll of silence would leave it) instead of jumping there audibly on the first
+    /// note. Not real-time safe (used after construction and in prepare).
     void warmUp();
 
     /// Back to zero state everywhere, as freshly built: what LibTorch's forward() starts from. Audio thread.

@@ -15,11 +15,50 @@ bool allFinite(const std::vector<float>& v)
             return false;
     return true;
 }
+
+/** 13802 as "13,802" (n >= 0). */
+std::string withThousands(long long n)
+{
+    std::string digits = std::to_string(n);
+    for (int at = static_cast<int>(digits.size()) - 3; at > 0; at -= 3)
+        digits.insert(static_cast<size_t>(at), ",");
+    return digits;
+}
+
+std::string rateText(int sampleRate)
+{
+    std::ostringstream s;
+    if (sampleRate % 1000 == 0)
+        s << sampleRate / 1000;
+    else
+        s << sampleRate / 1000.0;
+    s << " kHz";
+    return s.str();
+}
+
+/** What a WaveNet spec must have besides its WaveNet: nothing of the recurrent description. */
+std::string validateWaveNetModel(const ModelSpec& spec)
+{
+    if (!spec.layers.empty() || !spec.denseLayers.empty() || !spec.headWeight.empty())
+        return "a WaveNet model cannot also have recurrent, dense or head layers";
+    if (spec.numKnobs() != 0 || !spec.knobDefaults.empty())
+        return "a WaveNet model takes no knobs";
+    if (spec.skip)
+        return "a WaveNet model has no skip connection";
+    return spec.wavenet->validate();
+}
 } // namespace
 
 std::string ModelSpec::architecture() const
 {
     std::ostringstream s;
+    if (wavenet)
+    {
+        const auto size = wavenet->size();
+        s << "WaveNet A1" << (size == WaveNetSize::custom ? "" : " ") << WaveNetSpec::sizeName(size) << ", "
+          << withThousands(wavenet->numWeights()) << " weights, " << rateText(sampleRate);
+        return s.str();
+    }
     if (layers.empty())
         s << "TorchScript audio module";
     // Runs of equal layers: "LSTM 2x40", "LSTM 1x8 + GRU 3x8", then "+ Dense 8 (sigmoid)".
@@ -47,12 +86,7 @@ std::string ModelSpec::architecture() const
         s << ", " << numKnobs() << (numKnobs() == 1 ? " knob" : " knobs");
     if (skip)
         s << ", skip";
-    s << ", ";
-    if (sampleRate % 1000 == 0)
-        s << sampleRate / 1000;
-    else
-        s << sampleRate / 1000.0;
-    s << " kHz";
+    s << ", " << rateText(sampleRate);
     return s.str();
 }
 
@@ -66,17 +100,21 @@ std::shared_ptr<const ModelInfo> ModelSpec::shareInfo() const
 std::string ModelSpec::validate() const
 {
     std::ostringstream e;
+    if (sampleRate < ModelLimits::minSampleRate || sampleRate > ModelLimits::maxSampleRate)
+    {
+        e << "sample rate " << sampleRate << " Hz is outside " << ModelLimits::minSampleRate << ".."
+          << ModelLimits::maxSampleRate << " Hz";
+        return e.str();
+    }
+    if (!std::isfinite(inputGain) || !std::isfinite(outputGain))
+        return "the model's input or output gain is not finite";
+    if (wavenet)
+        return validateWaveNetModel(*this);
     if (layers.empty())
         return "the model has no recurrent layer";
     if (static_cast<int>(layers.size()) > ModelLimits::maxLayers)
     {
         e << "the model has " << layers.size() << " layers; TorchAmp plays at most " << ModelLimits::maxLayers;
-        return e.str();
-    }
-    if (sampleRate < ModelLimits::minSampleRate || sampleRate > ModelLimits::maxSampleRate)
-    {
-        e << "sample rate " << sampleRate << " Hz is outside " << ModelLimits::minSampleRate << ".."
-          << ModelLimits::maxSampleRate << " Hz";
         return e.str();
     }
     if (numKnobs() > ModelLimits::maxKnobs)
@@ -183,8 +221,6 @@ std::string ModelSpec::validate() const
     }
     if (!allFinite(headWeight) || !std::isfinite(headBias))
         return "the output head has non-finite weights (NaN or Inf)";
-    if (!std::isfinite(inputGain) || !std::isfinite(outputGain))
-        return "the model's input or output gain is not finite";
     return {};
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "Limits.h"
+#include "WaveNetSpec.h"
 
 #include <limits>
 #include <memory>
@@ -94,6 +95,9 @@ struct ModelInfo
 struct ModelSpec : ModelInfo
 {
     std::vector<RecurrentLayerSpec> layers;
+    /// A convolutional model (Neural Amp Modeler WaveNet) instead of recurrent layers: then
+    /// layers, denseLayers and the head are empty. Null for recurrent models.
+    std::shared_ptr<const WaveNetSpec> wavenet;
     /// Applied in order to the last recurrent layer's output, before the head; usually empty.
     std::vector<DenseLayerSpec> denseLayers;
     std::vector<float> headWeight; ///< Linear(headInputs(), 1) weight, [headInputs()]
@@ -109,7 +113,8 @@ struct ModelSpec : ModelInfo
     /// Inputs of the head: the last dense layer's outputs, else the last recurrent layer's.
     int headInputs() const noexcept { return denseLayers.empty() ? hiddenSize() : denseLayers.back().outputSize; }
 
-    /// "LSTM 1x40, 48 kHz" style summary for the editor and the render tool.
+    /// "LSTM 1x40, 48 kHz" (or "WaveNet A1 standard, 13,802 weights, 48 kHz") style summary for
+    /// the editor and the render tool.
     std::string architecture() const;
 
     /// Empty when the spec is self-consistent and within ModelLimits, else what is wrong.

@@ -32,6 +32,8 @@ RecurrentNetwork::RecurrentNetwork(const ModelSpec& spec) : RecurrentNetwork(spe
 
 RecurrentNetwork::RecurrentNetwork(const ModelSpec& spec, kernels::Isa isa)
 {
+    if (spec.wavenet)
+        throw std::invalid_argument("a WaveNet plays on the WaveNet engine, not the recurrent one");
     if (auto problem = spec.validate(); !problem.empty())
         throw std::invalid_argument(problem);
     kernel = &kernelsOrThrow(isa);

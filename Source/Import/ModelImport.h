@@ -14,7 +14,7 @@ namespace torchamp
 bool looksLikeJsonModel(const std::vector<char>& bytes) noexcept;
 
 /** Reads a model file of another project into a ModelSpec the native engine plays:
-    - Neural Amp Modeler `.nam` (JSON with "architecture"; LSTM only for now),
+    - Neural Amp Modeler `.nam` (JSON with "architecture": LSTM, and WaveNet A1 into ModelSpec::wavenet),
     - RTNeural JSON as exported from Keras and used by AIDA-X ("layers", "in_shape"; lstm, gru
       and dense layers; AIDA-X's in_skip, in_gain and out_gain),
     - GuitarML / Automated-GuitarAmpModelling JSON ("model_data" + "state_dict"),

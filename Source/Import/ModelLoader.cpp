@@ -2,7 +2,7 @@
 
 #include "LibTorchModule.h"
 #include "ModelImport.h"
-#include "RecurrentNetwork.h"
+#include "NativeEngineFactory.h"
 #include "TorchScriptMessages.h"
 #include "TorchScriptReader.h"
 
@@ -261,14 +261,17 @@ std::vector<float> makeProbeSignal(int numSamples, int sampleRate)
 std::vector<float> renderNative(const ModelSpec& spec, const std::vector<float>& audio,
                                 const std::vector<float>& knobs, int blockSize)
 {
-    RecurrentNetwork network(spec);
+    auto engine = makeNativeEngine(spec);
+    engine->prepare(1, blockSize);
     for (size_t k = 0; k < knobs.size(); ++k)
-        network.setKnob(static_cast<int>(k), knobs[k]);
+        engine->setKnob(static_cast<int>(k), knobs[k]);
     std::vector<float> out(audio.size());
     for (size_t start = 0; start < audio.size(); start += static_cast<size_t>(blockSize))
     {
         const auto n = static_cast<int>(std::min(audio.size() - start, static_cast<size_t>(blockSize)));
-        network.processChannel(0, audio.data() + start, out.data() + start, n);
+        const float* in = audio.data() + start;
+        float* y = out.data() + start;
+        engine->process(&in, &y, 1, n);
     }
     return out;
 }

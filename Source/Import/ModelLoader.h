@@ -95,7 +95,8 @@ Result<LoadedModel> loadModelFile(const std::string& path, const LoadOptions& op
     passages), `numSamples` long at `sampleRate`. */
 std::vector<float> makeProbeSignal(int numSamples, int sampleRate);
 
-/** Renders `audio` through the native engine built from `spec` (one channel, fresh state). */
+/** Renders `audio` through the native engine built from `spec` (one channel, fresh state: zero,
+    or the learned initial state of a recurrent model). */
 std::vector<float> renderNative(const ModelSpec& spec, const std::vector<float>& audio,
                                 const std::vector<float>& knobs, int blockSize);
 

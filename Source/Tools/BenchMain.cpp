@@ -1,6 +1,7 @@
 // torchamp-bench: speed of every engine the plugin can run, in the build that ships.
 //
 //   torchamp-bench [--quick] [--json FILE] [--no-libtorch] [--no-python]
+//                  [--wavenet-only | --no-wavenet] [--wavenet FILE.nam]...
 //
 // Engines: the native engine on each instruction-set path this CPU has (avx512, avx2, generic),
 // the native engine as dispatched at run time ("native"), and LibTorch's TorchScript forward()
@@ -11,6 +12,7 @@
 // 8 features, LSTM hidden 64, in PyTorch eager (Python), LibTorch (C++) and the native engine.
 // "Reading the default model": the native TorchScript reader against LibTorch's load and
 // extractSpec, on the embedded default model (what happens when a plugin instance is created).
+// Then the WaveNet engine on Neural Amp Modeler's sizes (WaveNetBench.cpp).
 //
 // The machine is shared: compare figures from one run, read medians, and see "load" in the JSON.
 
@@ -21,6 +23,7 @@
 #include "ToolSupport.h"
 #include "TorchModule.h"
 #include "TorchScriptReader.h"
+#include "WaveNetBench.h"
 
 #include <algorithm>
 #include <chrono>
@@ -320,7 +323,8 @@ std::vector<SeedResult> benchModelReading(bool libtorch, size_t reads)
 
 int main(int argc, char** argv)
 {
-    bool quick = false, libtorch = true, python = true;
+    bool quick = false, libtorch = true, python = true, lstm = true, wavenet = true;
+    bench::WaveNetBenchOptions wavenetOptions;
     std::string jsonPath = "torchamp-bench.json";
     for (int i = 1; i < argc; ++i)
     {
@@ -333,11 +337,37 @@ int main(int argc, char** argv)
             libtorch = false;
         else if (a == "--no-python")
             python = false;
+        else if (a == "--wavenet-only")
+            lstm = false;
+        else if (a == "--no-wavenet")
+            wavenet = false;
+        else if (a == "--wavenet" && i + 1 < argc)
+            wavenetOptions.files.push_back(argv[++i]);
         else
         {
-            std::cerr << "usage: torchamp-bench [--quick] [--json FILE] [--no-libtorch] [--no-python]\n";
+            std::cerr << "usage: torchamp-bench [--quick] [--json FILE] [--no-libtorch] [--no-python]\n"
+                         "                      [--wavenet-only | --no-wavenet] [--wavenet FILE.nam]...\n";
             return a == "--help" ? 0 : 2;
         }
+    }
+    wavenetOptions.quick = quick;
+    if (!lstm)
+    {
+        const std::string loadBefore = tools::readProcLine("/proc/loadavg");
+        const auto peak = bench::measureMachinePeak();
+        const auto records = bench::runWaveNetBench(peak, wavenetOptions);
+        const std::string loadAfter = tools::readProcLine("/proc/loadavg");
+        std::printf("\nCPU: %s; dispatched kernel: %s; load average before/after: %s / %s\n",
+                    tools::readProcLine("/proc/cpuinfo", "model name").c_str(), kernels::isaName(kernels::bestIsa()),
+                    loadBefore.substr(0, 14).c_str(), loadAfter.substr(0, 14).c_str());
+        std::ofstream json(jsonPath);
+        json << "{\n  \"machine\": {\"load_before\": \"" << loadBefore << "\", \"load_after\": \"" << loadAfter
+             << "\", \"busy_ghz\": " << peak.ghz << ", \"fma_lanes_per_cycle\": " << peak.bestLanes()
+             << "},\n  \"wavenet\": ";
+        bench::writeWaveNetJson(json, records);
+        json << "\n}\n";
+        std::cerr << "JSON: " << jsonPath << "\n";
+        return 0;
     }
 
     const std::vector<int> hiddens { 8, 16, 20, 32, 40, 64, 96, 128 };
@@ -492,6 +522,7 @@ int main(int argc, char** argv)
             if (r.engine == "native" && r.layers == 1 && r.hidden == hidden && r.channels == 1 && r.block == 128)
                 std::printf("%-6d %22.1f %24.1f %10.2f\n", hidden, peak.matVecFloorNs(hidden), r.nsPerSample(),
                             r.nsPerSample() / peak.matVecFloorNs(hidden));
+    const auto wavenetRecords = wavenet ? bench::runWaveNetBench(peak, wavenetOptions) : std::vector<bench::WaveNetRecord> {};
 
     const std::string loadAfter = tools::readProcLine("/proc/loadavg");
     std::printf("\nCPU: %s; dispatched kernel: %s; load average before/after: %s / %s\n",
@@ -528,7 +559,9 @@ int main(int argc, char** argv)
     for (size_t i = 0; i < reading.size(); ++i)
         json << (i ? ", " : "") << "\"" << (i == 0 ? "native" : "libtorch") << "\": {\"median_us\": " << reading[i].us.p50
              << ", \"p99_us\": " << reading[i].us.p99 << "}";
-    json << "}\n}\n";
+    json << "},\n  \"wavenet\": ";
+    bench::writeWaveNetJson(json, wavenetRecords);
+    json << "\n}\n";
     std::cerr << "JSON: " << jsonPath << "\n";
     return 0;
 }

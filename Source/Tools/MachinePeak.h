@@ -21,7 +21,8 @@ struct MachinePeak
     }
 };
 
-/** About a third of a second of busy loops (x86-64; zeros elsewhere). */
+/** About a fifth of a second of busy loops, each figure the best of many short bursts so that a
+    shared machine's other processes do not lower it (x86-64; zeros elsewhere). */
 MachinePeak measureMachinePeak();
 
 } // namespace torchamp::bench

@@ -48,7 +48,7 @@ const char* usageText =
     "                       [--param ID=VALUE]... [--knob NAME=VALUE]... [--block N] [--cabinet-latency "
     "zero|low-cpu]\n"
     "                       [--engine auto|native|libtorch] [--warm-up] [--normalise] [--strict]\n"
-    "  --model   model file: TorchScript (.pt), Neural Amp Modeler (.nam, LSTM), RTNeural/AIDA-X, GuitarML\n"
+    "  --model   model file: TorchScript (.pt), Neural Amp Modeler (.nam: LSTM, WaveNet), RTNeural/AIDA-X, GuitarML\n"
     "            or PyTorch state_dict JSON (default: the preset's, else the embedded default model)\n"
     "  --in      input audio: WAV (PCM 8/16/24/32-bit or float), AIFF or FLAC; each channel is processed\n"
     "            with its own state\n"

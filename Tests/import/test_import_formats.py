@@ -240,7 +240,8 @@ class SyntheticFiles(unittest.TestCase):
                       "weights": [[[0.1] * 8], [[0.1] * 8] * 2, [0.0] * 8]}
         dense = {"type": "dense", "activation": "", "shape": [None, None, 1], "weights": [[[0.5], [0.5]], [0.0]]}
         cases = {
-            "wavenet.nam": ({**good_nam, "architecture": "WaveNet"}, "not supported yet: architecture WaveNet"),
+            "wavenet.nam": ({**good_nam, "architecture": "WaveNet"}, "\"config\" has no \"layers\""),
+            "convnet.nam": ({**good_nam, "architecture": "ConvNet"}, "not supported yet: architecture ConvNet"),
             "short.nam": ({**good_nam, "weights": [0.1] * 10}, "\"weights\" has 10 numbers"),
             "nan.nam": ('{"architecture": "LSTM", "weights": [NaN]}', "not valid JSON"),
             "truncated.json": ('{"in_shape": [null, null, 1], "layers": [', "not valid JSON"),

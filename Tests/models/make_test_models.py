@@ -1,11 +1,13 @@
 """Writes the TorchScript files the C++ tests load: contract models of several shapes, models
-without metadata, and broken files. Deterministic (fixed seeds).
+without metadata, and broken files; and a small Neural Amp Modeler WaveNet (.nam) for the
+real-time tests. Deterministic (fixed seeds).
 
 usage: /usr/bin/python3 make_test_models.py OUT_DIR
 
 The contract models are defined here with plain torch, independent of Models/torchamp, the way a
 user's own training code would write them."""
 import io
+import json
 import os
 import sys
 import zipfile
@@ -273,6 +275,30 @@ def save(model, path):
     torch.jit.save(torch.jit.script(model.eval()), path)
 
 
+def write_small_wavenet(path):
+    """A two-array WaveNet in the .nam format (A1): the second array gated, random weights in the
+    order Neural Amp Modeler's trainer exports them, their count computed from the config."""
+    arrays = [
+        {"input_size": 1, "condition_size": 1, "channels": 4, "head_size": 2, "kernel_size": 3,
+         "dilations": [1, 2, 4, 8], "activation": "Tanh", "gated": False, "head_bias": False},
+        {"input_size": 4, "condition_size": 1, "channels": 2, "head_size": 1, "kernel_size": 3,
+         "dilations": [16, 32, 64], "activation": "Tanh", "gated": True, "head_bias": True},
+    ]
+    count = 1  # the head scale, last
+    for a in arrays:
+        c, z = a["channels"], a["channels"] * (2 if a["gated"] else 1)
+        count += c * a["input_size"] + a["head_size"] * c + (a["head_size"] if a["head_bias"] else 0)
+        count += len(a["dilations"]) * (z * c * a["kernel_size"] + z + z + c * c + c)
+    generator = torch.Generator().manual_seed(11)
+    weights = ((torch.rand(count, generator=generator) - 0.5) * 0.8).tolist()
+    weights[-1] = 0.5
+    model = {"version": "0.5.4", "architecture": "WaveNet", "sample_rate": 48000,
+             "config": {"layers": arrays, "head": None, "head_scale": 0.5},
+             "metadata": {"name": "wavenet_small", "loudness": -12.0}, "weights": weights}
+    with open(path, "w") as f:
+        json.dump(model, f)
+
+
 def main(out_dir):
     os.makedirs(out_dir, exist_ok=True)
     p = lambda name: os.path.join(out_dir, name)
@@ -293,6 +319,8 @@ def main(out_dir):
         torch.manual_seed(100 + seed)
         rate = 44100 if "44k" in name else 96000 if "96k" in name else 48000
         save(scaled(ContractLstm(hidden, layers, knobs, skip, rate, name[:-3]), 2.0), p(name))
+
+    write_small_wavenet(p("wavenet_small.nam"))
 
     torch.manual_seed(7)
     save(scaled(BareLstm(1, 12, 1, True), 2.0), p("nometa_skip.pt"))
