@@ -208,7 +208,8 @@ def describe(pairs: List[Pair], gear: Optional[str], holdout_mean: float) -> str
 
 def train(pairs: List[Pair], out: Path, *, name: Optional[str] = None, author: str = "", gear: Optional[str] = None,
           size: str = "standard", minutes: float = 15.0, seed: int = 1, quiet: bool = False,
-          report: Optional[Path] = None, started: Optional[float] = None, kernel: str = "fast") -> Dict[str, object]:
+          report: Optional[Path] = None, started: Optional[float] = None, kernel: str = "fast",
+          pre_emphasis: float = fit.PRE_EMPHASIS) -> Dict[str, object]:
     """Train one model on the pairs within `minutes` of `started`, export it to `out`, write the
     report; return the report's figures."""
     started = started or time.time()
@@ -235,7 +236,8 @@ def train(pairs: List[Pair], out: Path, *, name: Optional[str] = None, author: s
     validate_every = max(MIN_VALIDATE_EVERY, int(training_seconds / per_step / CHECKS))
     fitted = fit.fit(model, (x_train, y_train), (x_val, y_val), groups, fit.TimeBudget(training_seconds),
                      batch=BATCH, learning_rate=LEARNING_RATE, validate_every=validate_every, seed=seed,
-                     kernel=kernel, quiet=quiet, describe=lambda v: f"ESR {100 * v:.2f} %")
+                     pre_emphasis=pre_emphasis, kernel=kernel, quiet=quiet,
+                     describe=lambda v: f"ESR {100 * v:.2f} %")
     trained_seconds = time.time() - started
 
     # The fast kernel computes what the exported nn.LSTM does within float rounding
@@ -260,6 +262,7 @@ def train(pairs: List[Pair], out: Path, *, name: Optional[str] = None, author: s
                   for p, h in zip(pairs, holdouts)],
         "name": model.name, "description": model.description, "knobs": knob_names, "knob_defaults": defaults,
         "sample_rate": rate, "size": size, "hidden": SIZES[size], "layers": 1, "seed": seed, "kernel": kernel,
+        "pre_emphasis": pre_emphasis,
         "steps": fitted.steps, "epochs": fitted.epochs, "training_segments": int(x_train.shape[0]),
         "training_minutes": round(trained_seconds / 60, 2), "budget_minutes": minutes,
         "best_validation_esr_pre_emphasised": fitted.best_validation,
@@ -296,7 +299,8 @@ def write_report(result, fitted, pairs, holdouts, folder: Path) -> None:
 
 
 def score_model(model_path: Path, pairs: List[Pair]) -> Dict[str, object]:
-    """ESR of a saved model against each pair over its material (between the markers, if any)."""
+    """ESR of a saved model against each pair: over the held-out block when what was played is the
+    capture signal, else over all of its material (between the markers, if any)."""
     model = torch.jit.load(str(model_path), map_location="cpu")
     knobs, defaults = list(model.knobs), list(model.knob_defaults)
     results = []
@@ -308,10 +312,13 @@ def score_model(model_path: Path, pairs: List[Pair]) -> Dict[str, object]:
         if unknown:
             raise RecordingError(f"{model_path}: has no knob {', '.join(unknown)} (its knobs: {', '.join(knobs) or 'none'})")
         values = [pair.knobs.get(k, d) for k, d in zip(knobs, defaults)]
-        span = (pair.regions["train"][0], pair.regions["holdout"][1])
+        # The capture signal's own blocks before the held-out one may have been trained on.
+        held_out = pair.signal.startswith("capture signal")
+        span = pair.regions["holdout"] if held_out else (pair.regions["train"][0], pair.regions["holdout"][1])
         figures = score(model, pair, span, values)
         results.append({"out": str(pair.recorded.path), "knobs": dict(zip(knobs, values)),
-                        "latency_samples": pair.alignment.latency, "seconds": (span[1] - span[0]) / pair.played.rate,
+                        "latency_samples": pair.alignment.latency, "span": "held-out block" if held_out else "all",
+                        "seconds": (span[1] - span[0]) / pair.played.rate,
                         "esr": figures["esr"], "esr_pre_emphasised": figures["esr_pre_emphasised"]})
     return {"model": str(model_path), "pairs": results, "esr_mean": float(np.mean([r["esr"] for r in results]))}
 
@@ -387,6 +394,8 @@ def arguments(argv=None):
                          help="LSTM hidden size: " + ", ".join(f"{k} {v}" for k, v in SIZES.items()))
     trainer.add_argument("--minutes", type=float, default=15.0, help="wall-time bound of the whole command")
     trainer.add_argument("--seed", type=int, default=1)
+    trainer.add_argument("--pre-emphasis", type=float, default=fit.PRE_EMPHASIS,
+                         help="coefficient a of the 1 - a z^-1 filter in the training loss (lower weighs the bass more)")
     trainer.add_argument("--report", type=Path, help="report folder (default: the model path without .pt)")
     trainer.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -418,7 +427,8 @@ def main(argv=None) -> int:
             print(json.dumps(score_model(args.model, pairs)))
             return 0
         result = train(pairs, args.out, name=args.name, author=args.author, gear=args.gear, size=args.size,
-                       minutes=args.minutes, seed=args.seed, quiet=args.quiet, report=args.report, started=started)
+                       minutes=args.minutes, seed=args.seed, quiet=args.quiet, report=args.report, started=started,
+                       pre_emphasis=args.pre_emphasis)
     except RecordingError as error:
         print(f"capture: {error}", file=sys.stderr)
         return 1

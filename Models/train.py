@@ -116,11 +116,14 @@ def train(target_name: str, hidden: int, layers: int, out: Path, report: Path, s
           validate_every: int = 320, patience: int = 5, train_seconds: float = 240.0,
           validation_seconds: float = 30.0, test_seconds: float = 30.0, quiet: bool = False,
           input_gain: float = fit.INPUT_GAIN, knob_sampling: str = "uniform", pre_emphasis: float = PRE_EMPHASIS,
-          kernel: str = "fast", material: str = "synthetic", other_seconds: float = 30.0):
+          kernel: str = "fast", material: str = "synthetic", other_seconds: float = 30.0,
+          by_time: bool = False):
     """Train for `steps` updates, export to `out`, write the report into `report`; return it.
 
     The result depends only on the arguments (single-threaded, seeded), unless the `minutes`
-    safety limit cuts the run short, which the report records.
+    safety limit cuts the run short, which the report records. With `by_time`, training instead
+    fills `minutes` of wall time (rendering included) with the learning rate following the clock,
+    so a busy machine gives fewer steps but still a settled model.
     """
     torch.set_num_threads(1)
     torch.manual_seed(seed)
@@ -135,7 +138,9 @@ def train(target_name: str, hidden: int, layers: int, out: Path, report: Path, s
                           knob_defaults=target.knob_defaults, sample_rate=targets.SAMPLE_RATE,
                           name=target.name.replace("_", " ").title(), description=target.description,
                           author="TorchAmp (Models/train.py)")
-    fitted = fit.fit(model, data["train"], data["validation"], data["groups"], fit.StepBudget(steps, minutes),
+    budget = (fit.TimeBudget(60.0 * minutes - (time.time() - started)) if by_time
+              else fit.StepBudget(steps, minutes))
+    fitted = fit.fit(model, data["train"], data["validation"], data["groups"], budget,
                      batch=batch, learning_rate=learning_rate, validate_every=validate_every, seed=seed,
                      patience=patience, pre_emphasis=pre_emphasis, kernel=kernel, quiet=quiet)
     train_seconds_used = time.time() - started
@@ -146,8 +151,9 @@ def train(target_name: str, hidden: int, layers: int, out: Path, report: Path, s
         "hidden": hidden, "layers": layers, "skip": target.skip, "seed": seed, "material": material,
         "parameters": sum(p.numel() for p in model.parameters()),
         "file": str(out), "file_kb": round(out.stat().st_size / 1024, 1),
-        "steps": fitted.steps, "step_budget": steps, "epochs": fitted.epochs,
-        "stopped_by": {"budget": "step budget"}.get(fitted.stopped_by, fitted.stopped_by),
+        "steps": fitted.steps, "step_budget": None if by_time else steps, "epochs": fitted.epochs,
+        "time_budget_minutes": minutes if by_time else None,
+        "stopped_by": {"budget": "time budget" if by_time else "step budget"}.get(fitted.stopped_by, fitted.stopped_by),
         "learning_rate": learning_rate, "batch": batch, "input_gain": input_gain,
         "knob_sampling": knob_sampling, "pre_emphasis": pre_emphasis, "validate_every": validate_every,
         "patience": patience, "kernel": kernel, "train_seconds": train_seconds,
@@ -156,17 +162,21 @@ def train(target_name: str, hidden: int, layers: int, out: Path, report: Path, s
         "training_loss_first_steps": float(np.mean(fitted.history["loss"][:20])),
         "training_loss_last_steps": float(np.mean(fitted.history["loss"][-20:])),
     }
-    result.update(evaluate(model, data["test"], data["grid"], target, "test"))
-    result.update(evaluate(model, data["other"], data["other_grid"], target, "other"))
+    # Scored through the training kernel: it computes what the exported nn.LSTM does within float
+    # rounding (Tests/python/test_fast_lstm.py) several times faster; export() has checked the file
+    # against this model.
+    forward = fit.forward_with(kernel)
+    result.update(evaluate(model, data["test"], data["grid"], target, "test", forward))
+    result.update(evaluate(model, data["other"], data["other_grid"], target, "other", forward))
     report.mkdir(parents=True, exist_ok=True)
     write_report(result, fitted.history, data, target, report)
     return result
 
 
-def evaluate(model, test, grid, target, prefix: str):
+def evaluate(model, test, grid, target, prefix: str, forward=None):
     """ESR per knob setting of `grid` (row i of `test` is at setting i), with mean and worst."""
     x, y = test
-    prediction = run(model, x)
+    prediction = run(model, x, forward=forward)
     settings = []
     for row, knobs in enumerate(grid):
         settings.append({
@@ -208,9 +218,9 @@ def write_report(result, history, data, target, folder: Path):
     lines = [f"# {target.name}: LSTM {result['layers']}x{result['hidden']}", "",
              target.description, "",
              f"- model file: `{result['file']}` ({result['file_kb']} KB, {result['parameters']} parameters)",
-             f"- trained on {result['material']} material, seed {result['seed']}, {result['steps']} of "
-             f"{result['step_budget']} steps (stopped by "
-             f"{result['stopped_by']}) in {result['epochs']} epochs, batch {result['batch']}, validated every "
+             f"- trained on {result['material']} material, seed {result['seed']}, {result['steps']} steps of a "
+             + (f"{result['time_budget_minutes']:g}-minute budget" if result["time_budget_minutes"] else
+                f"{result['step_budget']}-step budget") + f" (stopped by {result['stopped_by']}) in {result['epochs']} epochs, batch {result['batch']}, validated every "
              f"{result['validate_every']} steps, "
              f"{result['training_minutes']} minutes (target rendering {result['render_seconds']} s)",
              f"- held-out test ({held_out}, {result['test_seconds']:.0f} s, peak {result['test_peak']:.2f}): "
@@ -241,6 +251,8 @@ def main():
     parser.add_argument("--steps", type=int, default=3000, help="weight updates (the training budget)")
     parser.add_argument("--minutes", type=float, default=20.0,
                         help="safety time limit; a run it cuts short is recorded as such")
+    parser.add_argument("--by-time", action="store_true",
+                        help="train for --minutes of wall time (the schedule follows the clock) instead of --steps")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--lr", type=float, default=5e-3)
@@ -268,7 +280,7 @@ def main():
                    train_seconds=args.train_seconds, input_gain=args.input_gain,
                    knob_sampling=args.knob_sampling, pre_emphasis=args.pre_emphasis,
                    validate_every=args.validate_every, patience=args.patience, kernel=args.kernel,
-                   material=args.material)
+                   material=args.material, by_time=args.by_time)
     print(f"{out}: test ESR mean {100 * result['test_esr_mean']:.3f} %, worst "
           f"{100 * result['test_esr_worst']:.3f} %; other generator mean {100 * result['other_esr_mean']:.3f} %, "
           f"worst {100 * result['other_esr_worst']:.3f} %; {result['training_minutes']} min; report in {report}")
