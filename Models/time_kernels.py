@@ -2,11 +2,11 @@
 
     /usr/bin/python3 Models/time_kernels.py [--hidden 32] [--batch 48] [--repeats 10]
 
-A training step here is what train.py does per update: the model's forward pass over a
+A training step here is what fit.py (train.py, capture.py) does per update: the model's forward pass over a
 [batch, 512, 3] chunk (overdrive: audio and two knobs) from a carried state, the loss, the
 backward pass. A validation pass is the model over 135 rows of 4,800 samples without
 gradients (a tenth of the overdrive's validation). Prints the median of `--repeats` runs, in
-milliseconds, for `torch` (nn.LSTM) and `fast` (fast_lstm.cpp), single-threaded as train.py.
+milliseconds, for `torch` (nn.LSTM) and `fast` (fast_lstm.cpp), single-threaded as training.
 """
 
 import argparse
@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import train  # noqa: E402
+import fit  # noqa: E402
 from torchamp import TorchAmpLSTM  # noqa: E402
 
 
@@ -42,22 +42,22 @@ def main():
     torch.set_num_threads(1)
     torch.manual_seed(1)
     model = TorchAmpLSTM(hidden=args.hidden, layers=args.layers, knobs=["drive", "tone"])
-    x = torch.randn(args.batch, train.CHUNK, 3) * 0.3
-    y = torch.randn(args.batch, train.CHUNK) * 0.3
-    weights = train.row_weights(y)
+    x = torch.randn(args.batch, fit.CHUNK, 3) * 0.3
+    y = torch.randn(args.batch, fit.CHUNK) * 0.3
+    weights = fit.row_weights(y)
     h, c = (s + 0.1 for s in model.initial_state(args.batch))
     x_val = torch.randn(135, 4800, 3) * 0.3
-    print(f"LSTM {args.layers}x{args.hidden}, batch {args.batch} x {train.CHUNK} samples, one thread")
-    for kernel in train.KERNELS:
-        forward = train.forward_with(kernel)
+    print(f"LSTM {args.layers}x{args.hidden}, batch {args.batch} x {fit.CHUNK} samples, one thread")
+    for kernel in fit.KERNELS:
+        forward = fit.forward_with(kernel)
 
         def step():
             prediction, _, _ = forward(model, x, h, c)
             model.zero_grad()
-            train.training_loss(prediction[:, :, 0], y, weights).backward()
+            fit.training_loss(prediction[:, :, 0], y, weights).backward()
 
         step_ms = median_ms(step, args.repeats)
-        validation_ms = median_ms(lambda: train.run(model, x_val, forward=forward), max(1, args.repeats // 3))
+        validation_ms = median_ms(lambda: fit.run(model, x_val, forward=forward), max(1, args.repeats // 3))
         print(f"{kernel:>6}: training step {step_ms:7.1f} ms ({1000 / step_ms:5.1f} steps/s), "
               f"validation pass {validation_ms:7.1f} ms")
 

@@ -82,7 +82,7 @@ class TrainingWithEitherKernel(unittest.TestCase):
                                      steps=20, seed=4, batch=2, validate_every=10,
                                      train_seconds=2 * train.SEGMENT / train.signals.SAMPLE_RATE,
                                      validation_seconds=train.VALIDATION_ROW_SECONDS, test_seconds=0.1,
-                                     quiet=True, kernel=kernel)
+                                     other_seconds=0.1, quiet=True, kernel=kernel)
                 self.assertEqual(result["kernel"], kernel)
                 states[kernel] = torch.jit.load(str(out)).state_dict()
         for name, value in states["torch"].items():
@@ -104,7 +104,8 @@ class TrainingWithEitherKernel(unittest.TestCase):
             result = train.train("overdrive", hidden=4, layers=1, out=Path(folder) / "m.pt",
                                  report=Path(folder) / "m", steps=4, seed=2, batch=2, validate_every=4,
                                  train_seconds=2 * train.SEGMENT / train.signals.SAMPLE_RATE,
-                                 validation_seconds=train.VALIDATION_ROW_SECONDS, test_seconds=0.1, quiet=True)
+                                 validation_seconds=train.VALIDATION_ROW_SECONDS, test_seconds=0.1,
+                                 other_seconds=0.1, quiet=True)
         self.assertEqual(result["kernel"], "torch")
         self.assertIn("no g++ here", messages.getvalue())
 

@@ -8,6 +8,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "Models"))
 import signals  # noqa: E402
+import testsignal  # noqa: E402
 
 FS = signals.SAMPLE_RATE
 
@@ -45,6 +46,21 @@ class Signals(unittest.TestCase):
         self.assertEqual(len(riff), 6 * FS)
         self.assertAlmostEqual(np.max(np.abs(riff)), 0.4)
         np.testing.assert_array_equal(riff, signals.riff())
+
+
+class OtherGenerator(unittest.TestCase):
+    def test_is_reproducible_peaks_at_one_volt_and_spans_the_levels(self):
+        x = testsignal.material(8.0, seed=3)
+        np.testing.assert_array_equal(x, testsignal.material(8.0, seed=3))
+        self.assertAlmostEqual(np.max(np.abs(x)), 1.0, delta=1e-3)
+        blocks = np.max(np.abs(x[:len(x) // 4800 * 4800].reshape(-1, 4800)), axis=1)
+        self.assertGreater(np.max(blocks) / np.median(blocks), 3.0)
+
+    def test_modal_note_has_the_pitch_asked_for(self):
+        y = testsignal.string_note(110.0, 1.0, np.random.default_rng(0), FS)
+        lags = np.arange(FS // 1000, FS // 50)
+        period = lags[int(np.argmax([np.dot(y[:-lag], y[lag:]) for lag in lags]))]
+        self.assertAlmostEqual(FS / period, 110.0, delta=110.0 * 0.02)
 
 
 if __name__ == "__main__":

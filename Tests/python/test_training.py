@@ -25,7 +25,8 @@ class SmokeTraining(unittest.TestCase):
                 steps=3 * train.CHUNKS_PER_SEGMENT, seed=3, batch=rows, learning_rate=1e-2,
                 validate_every=train.CHUNKS_PER_SEGMENT,
                 train_seconds=rows * train.SEGMENT / train.signals.SAMPLE_RATE,
-                validation_seconds=train.VALIDATION_ROW_SECONDS, test_seconds=0.5, quiet=True)
+                validation_seconds=train.VALIDATION_ROW_SECONDS, test_seconds=0.5, other_seconds=0.2,
+                quiet=True)
 
             self.assertLess(result["training_loss_last_steps"], 0.8 * result["training_loss_first_steps"])
             info = check(folder / "smoke.pt")
@@ -35,6 +36,9 @@ class SmokeTraining(unittest.TestCase):
                 self.assertTrue((folder / "smoke" / name).stat().st_size > 0, name)
             report = json.loads((folder / "smoke" / "report.json").read_text())
             self.assertEqual(len(report["test_settings"]), 9)
+            # The other generator is scored at 0, 0.5 and 1 of each knob.
+            self.assertEqual(len(report["other_settings"]), 9)
+            self.assertLessEqual(report["other_esr_mean"], report["other_esr_worst"])
             self.assertLessEqual(report["test_esr_mean"], report["test_esr_worst"])
 
     def test_same_seed_gives_the_same_model(self):
@@ -42,7 +46,8 @@ class SmokeTraining(unittest.TestCase):
             train.train("overdrive", hidden=4, layers=1, out=folder / f"{name}.pt",
                         report=folder / name, steps=8, seed=5, batch=2, validate_every=8,
                         train_seconds=2 * train.SEGMENT / train.signals.SAMPLE_RATE,
-                        validation_seconds=train.VALIDATION_ROW_SECONDS, test_seconds=0.1, quiet=True)
+                        validation_seconds=train.VALIDATION_ROW_SECONDS, test_seconds=0.1, other_seconds=0.1,
+                        quiet=True)
             return torch.jit.load(str(folder / f"{name}.pt")).state_dict()
 
         with tempfile.TemporaryDirectory() as folder:
