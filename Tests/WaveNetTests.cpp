@@ -854,7 +854,7 @@ TEST(WaveNetImport, aSmallWaveNetLoadsAndPlaysWhatItSays)
     EXPECT_EQ(net.arrays[0].layers[1].dilation, 2);
     EXPECT_EQ(net.arrays[0].headBias.size(), 1u);
     EXPECT_FLOAT_EQ(net.headScale, 0.01f * ((smallArrayWeights - 1) % 7)); // the last weight, as NAM reads it
-    EXPECT_EQ(loaded->engine, "native");
+    EXPECT_EQ(loaded->engine, EngineKind::native);
 }
 
 TEST(WaveNetImport, newerSpellingsOfTheSameA1LayersAreRead)
