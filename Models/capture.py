@@ -209,9 +209,9 @@ def describe(pairs: List[Pair], gear: Optional[str], holdout_mean: float) -> str
 def train(pairs: List[Pair], out: Path, *, name: Optional[str] = None, author: str = "", gear: Optional[str] = None,
           size: str = "standard", minutes: float = 15.0, seed: int = 1, quiet: bool = False,
           report: Optional[Path] = None, started: Optional[float] = None, kernel: str = "fast",
-          pre_emphasis: float = fit.PRE_EMPHASIS) -> Dict[str, object]:
-    """Train one model on the pairs within `minutes` of `started`, export it to `out`, write the
-    report; return the report's figures."""
+          pre_emphasis: float = fit.PRE_EMPHASIS, steps: Optional[int] = None) -> Dict[str, object]:
+    """Train one model on the pairs within `minutes` of `started` (or for `steps` updates, with
+    `minutes` as the limit), export it to `out`, write the report; return the report's figures."""
     started = started or time.time()
     torch.set_num_threads(1)
     torch.manual_seed(seed)
@@ -233,8 +233,13 @@ def train(pairs: List[Pair], out: Path, *, name: Optional[str] = None, author: s
     training_seconds = budget_seconds - reserve - (time.time() - started)
     if training_seconds <= 0:
         raise RecordingError(f"--minutes {minutes:g} leaves no time to train after reading the recordings")
-    validate_every = max(MIN_VALIDATE_EVERY, int(training_seconds / per_step / CHECKS))
-    fitted = fit.fit(model, (x_train, y_train), (x_val, y_val), groups, fit.TimeBudget(training_seconds),
+    if steps:
+        budget = fit.StepBudget(steps, training_seconds / 60)
+        validate_every = max(MIN_VALIDATE_EVERY, steps // CHECKS)
+    else:
+        budget = fit.TimeBudget(training_seconds)
+        validate_every = max(MIN_VALIDATE_EVERY, int(training_seconds / per_step / CHECKS))
+    fitted = fit.fit(model, (x_train, y_train), (x_val, y_val), groups, budget,
                      batch=BATCH, learning_rate=LEARNING_RATE, validate_every=validate_every, seed=seed,
                      pre_emphasis=pre_emphasis, kernel=kernel, quiet=quiet,
                      describe=lambda v: f"ESR {100 * v:.2f} %")
@@ -393,6 +398,8 @@ def arguments(argv=None):
     trainer.add_argument("--size", choices=list(SIZES), default="standard",
                          help="LSTM hidden size: " + ", ".join(f"{k} {v}" for k, v in SIZES.items()))
     trainer.add_argument("--minutes", type=float, default=15.0, help="wall-time bound of the whole command")
+    trainer.add_argument("--steps", type=int,
+                         help="train for this many updates, the same run on any machine (--minutes still bounds it)")
     trainer.add_argument("--seed", type=int, default=1)
     trainer.add_argument("--pre-emphasis", type=float, default=fit.PRE_EMPHASIS,
                          help="coefficient a of the 1 - a z^-1 filter in the training loss (lower weighs the bass more)")
@@ -416,6 +423,8 @@ def main(argv=None) -> int:
             raise RecordingError(f"{args.out}: the model file name must end in .pt")
         if args.command == "train" and not 0 < args.minutes:
             raise RecordingError(f"--minutes {args.minutes:g}: give a positive number of minutes")
+        if args.command == "train" and args.steps is not None and args.steps <= 0:
+            raise RecordingError(f"--steps {args.steps}: give a positive number of steps")
         pairs = load_pairs(args.pair, args.channel)
         for pair in pairs:
             for note in pair.played.notes + pair.recorded.notes + pair.alignment.notes:
@@ -428,7 +437,7 @@ def main(argv=None) -> int:
             return 0
         result = train(pairs, args.out, name=args.name, author=args.author, gear=args.gear, size=args.size,
                        minutes=args.minutes, seed=args.seed, quiet=args.quiet, report=args.report, started=started,
-                       pre_emphasis=args.pre_emphasis)
+                       pre_emphasis=args.pre_emphasis, steps=args.steps)
     except RecordingError as error:
         print(f"capture: {error}", file=sys.stderr)
         return 1
