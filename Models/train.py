@@ -1,7 +1,7 @@
 """Train a TorchAmp LSTM on a simulated target and write the model plus a report.
 
-    /usr/bin/python3 Models/train.py diode_clipper --hidden 24 --layers 1 --steps 3500 \\
-        --seed 1 --out Resources/DefaultModel.pt --report Models/trained/DefaultModel
+    /usr/bin/python3 Models/train.py diode_clipper --hidden 24 --layers 1 --material capture \\
+        --steps 20000 --seed 1 --out MyClipper.pt --report MyClipper
 
 The simulated target plays the role of the gear; the training machinery (loss, validation,
 training loop, plots) is fit.py's, shared with capture.py. Knob settings are drawn per training
