@@ -138,9 +138,9 @@ TEST_P(ProcessorMatrix, finiteOutputAndNoHeapCallsInProcessBlock)
     const auto signal = test::makeTestSignal(static_cast<size_t>(block) * 8);
     juce::AudioBuffer<float> buffer(channels, block);
     juce::MidiBuffer midi;
-    auto* gain = p.parameters().getParameter(TorchAmpProcessor::ParameterIds::inputGain.getParamID());
-    auto* mix = p.parameters().getParameter(TorchAmpProcessor::ParameterIds::mix.getParamID());
-    auto* knob = p.parameters().getParameter(TorchAmpProcessor::ParameterIds::knob(0).getParamID());
+    auto* gain = &p.parameter(ParameterId::inputGain);
+    auto* mix = &p.parameter(ParameterId::mix);
+    auto* knob = &p.parameter(ParameterId::knob1);
     auto* bypass = p.getBypassParameter();
 
     long heapCalls = 0;

@@ -19,11 +19,6 @@ using import::Json;
 
 constexpr const char* formatName = "torchamp-preset";
 
-const char* latencyName(ConvolutionLatency latency)
-{
-    return latency == ConvolutionLatency::lowCpu ? "low-cpu" : "zero";
-}
-
 std::string describe(const Json& value)
 {
     if (!value.is_primitive())
@@ -130,10 +125,9 @@ Preset readPresetJson(const Json& root)
     if (root.contains("cabinet_latency"))
     {
         const auto& mode = root["cabinet_latency"];
-        if (mode == "zero")
-            preset.cabinetLatency = ConvolutionLatency::zero;
-        else if (mode == "low-cpu")
-            preset.cabinetLatency = ConvolutionLatency::lowCpu;
+        const auto latency = mode.is_string() ? convolutionLatencyFromName(mode.get<std::string>()) : std::nullopt;
+        if (latency)
+            preset.cabinetLatency = *latency;
         else
             fail("\"cabinet_latency\" must be \"zero\" or \"low-cpu\", not " + describe(mode));
     }
@@ -147,6 +141,20 @@ std::string folderOf(const std::string& path)
 }
 
 } // namespace
+
+const char* convolutionLatencyName(ConvolutionLatency latency) noexcept
+{
+    return latency == ConvolutionLatency::lowCpu ? "low-cpu" : "zero";
+}
+
+std::optional<ConvolutionLatency> convolutionLatencyFromName(const std::string& name) noexcept
+{
+    if (name == "zero")
+        return ConvolutionLatency::zero;
+    if (name == "low-cpu")
+        return ConvolutionLatency::lowCpu;
+    return std::nullopt;
+}
 
 ParameterValues Preset::values() const
 {
@@ -198,7 +206,7 @@ std::string serialisePreset(const Preset& preset)
         root["impulse_response"] = writeAsset(*preset.impulseResponse);
     else if (preset.withoutImpulseResponse)
         root["impulse_response"] = nullptr;
-    root["cabinet_latency"] = latencyName(preset.cabinetLatency);
+    root["cabinet_latency"] = convolutionLatencyName(preset.cabinetLatency);
     return root.dump(2) + "\n";
 }
 

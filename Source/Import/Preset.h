@@ -57,6 +57,11 @@ struct Preset
     ParameterValues values() const;
 };
 
+/** "zero" or "low-cpu": the words of presets, sessions and torchamp-render. */
+const char* convolutionLatencyName(ConvolutionLatency latency) noexcept;
+/** The mode named `name` (convolutionLatencyName()'s words), or std::nullopt. */
+std::optional<ConvolutionLatency> convolutionLatencyFromName(const std::string& name) noexcept;
+
 /** Decodes a preset; every message starts with `displayName`. Refuses what is not a TorchAmp
     preset, newer format versions, parameter values outside their ranges or not numbers, and
     embedded files whose bytes do not match their SHA-256. Off the audio thread. */

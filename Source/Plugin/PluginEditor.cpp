@@ -71,14 +71,14 @@ TorchAmpEditor::TorchAmpEditor(TorchAmpProcessor& p) : AudioProcessorEditor(&p),
                                "loudness of -18 dB.");
     normaliseButton.setColour(juce::ToggleButton::textColourId, dimText);
     normaliseAttachment = std::make_unique<juce::AudioProcessorValueTreeState::ButtonAttachment>(
-        processor.parameters(), TorchAmpProcessor::ParameterIds::normalise.getParamID(), normaliseButton);
+        processor.parameters(), TorchAmpProcessor::hostId(ParameterId::normalise).getParamID(), normaliseButton);
     addAndMakeVisible(normaliseButton);
 
-    setUpKnob(input, TorchAmpProcessor::ParameterIds::inputGain.getParamID(), "Input");
-    setUpKnob(output, TorchAmpProcessor::ParameterIds::outputGain.getParamID(), "Output");
-    setUpKnob(mix, TorchAmpProcessor::ParameterIds::mix.getParamID(), "Mix");
+    setUpKnob(input, TorchAmpProcessor::hostId(ParameterId::inputGain).getParamID(), "Input");
+    setUpKnob(output, TorchAmpProcessor::hostId(ParameterId::outputGain).getParamID(), "Output");
+    setUpKnob(mix, TorchAmpProcessor::hostId(ParameterId::mix).getParamID(), "Mix");
     for (int k = 0; k < TorchAmpProcessor::knobPoolSize; ++k)
-        setUpKnob(modelKnobs[static_cast<size_t>(k)], TorchAmpProcessor::ParameterIds::knob(k).getParamID(), {});
+        setUpKnob(modelKnobs[static_cast<size_t>(k)], TorchAmpProcessor::hostId(knobParameter(k)).getParamID(), {});
 
     setResizable(true, true);
     setResizeLimits(860, 380, 1600, 1000);
