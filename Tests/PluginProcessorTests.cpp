@@ -1,5 +1,7 @@
 #include "AllocationCounter.h"
 #include "ModelLoader.h"
+#include "Sha256.h"
+#include "WavFile.h"
 #include "PluginProcessor.h"
 #include "TestSupport.h"
 
@@ -58,6 +60,51 @@ std::vector<float> renderWarm(const ModelSpec& spec, const std::vector<float>& x
     return std::vector<float>(y.begin() + static_cast<std::ptrdiff_t>(warm), y.end());
 }
 
+/** A cabinet-like response written as a 32-bit float WAV in the temporary folder: decaying noise,
+    `channels` channels at `rate`, different for each `seed`. */
+juce::File writeTestImpulseResponse(const std::string& name, int channels, std::int64_t rate, unsigned seed)
+{
+    AudioData ir;
+    ir.sampleRate = rate;
+    std::mt19937 rng(seed);
+    std::normal_distribution<float> noise(0.0f, 1.0f);
+    const auto frames = static_cast<size_t>(rate / 20);
+    for (int ch = 0; ch < channels; ++ch)
+    {
+        std::vector<float> samples(frames);
+        for (size_t i = 0; i < frames; ++i)
+            samples[i] = 0.5f * noise(rng) * std::exp(-8.0f * static_cast<float>(i) / static_cast<float>(frames));
+        ir.channels.push_back(std::move(samples));
+    }
+    const auto file = juce::File::getSpecialLocation(juce::File::tempDirectory)
+                          .getChildFile(juce::String(name) + "-" + juce::String(::getpid()) + ".wav");
+    EXPECT_EQ(writeWavFloat(file.getFullPathName().toStdString(), ir), "");
+    return file;
+}
+
+/** Plays `signal` on both channels of a prepared stereo `p` in blocks of `block`; the left output. */
+std::vector<float> play(TorchAmpProcessor& p, const std::vector<float>& signal, int block)
+{
+    juce::AudioBuffer<float> buffer(2, block);
+    juce::MidiBuffer midi;
+    std::vector<float> out;
+    for (size_t start = 0; start + static_cast<size_t>(block) <= signal.size(); start += static_cast<size_t>(block))
+    {
+        buffer.copyFrom(0, 0, signal.data() + start, block);
+        buffer.copyFrom(1, 0, signal.data() + start, block);
+        p.processBlock(buffer, midi);
+        out.insert(out.end(), buffer.getReadPointer(0), buffer.getReadPointer(0) + block);
+    }
+    return out;
+}
+
+/** Sets a parameter in its own units, as a host would. */
+void setValue(TorchAmpProcessor& p, ParameterId id, float value)
+{
+    auto& parameter = p.parameter(id);
+    parameter.setValueNotifyingHost(parameter.convertTo0to1(value));
+}
+
 TEST_F(PluginProcessor, defaultModelIsActiveFromConstruction)
 {
     TorchAmpProcessor p;
@@ -78,10 +125,20 @@ TEST_F(PluginProcessor, rejectsLayoutsOtherThanMonoAndStereo)
     EXPECT_FALSE(p.checkBusesLayoutSupported(layout));
 }
 
+TEST_F(PluginProcessor, aNewInstancePlaysTheBuiltInCabinet)
+{
+    TorchAmpProcessor p;
+    EXPECT_EQ(p.cabinetStatus().source, CabinetSource::builtIn);
+    EXPECT_EQ(p.cabinetStatus().lastError, "");
+    ASSERT_TRUE(p.cabinetInfo().has_value());
+    EXPECT_EQ(p.parameterValue(ParameterId::irOn), 1.0f);
+}
+
 TEST_F(PluginProcessor, atUnityGainAndFullMixItPlaysExactlyTheEngine)
 {
     TorchAmpProcessor p;
     setLayout(p, 2);
+    setValue(p, ParameterId::irOn, 0.0f);
     p.prepareToPlay(48000.0, 256);
     const auto left = test::makeTestSignal(48000, 1);
     const auto right = test::makeTestSignal(48000, 2, 0.5f);
@@ -105,10 +162,18 @@ TEST_F(PluginProcessor, atUnityGainAndFullMixItPlaysExactlyTheEngine)
 class ProcessorMatrix : public PluginProcessor,
                         public ::testing::WithParamInterface<std::tuple<double, int, int, const char*>>
 {
+protected:
+    /// A stereo response at 44.1 kHz, so every host rate resamples it.
+    static juce::File matrixImpulseResponse()
+    {
+        static const auto file = writeTestImpulseResponse("torchamp-matrix-cabinet", 2, 44100, 3);
+        return file;
+    }
 };
 
-/** The real-time matrix: every rate, block size, channel count and model kind, with automation,
-    bypass toggles, a model hot-swap and a state restore from another thread while playing. In
+/** The real-time matrix: every rate, block size, channel count and model kind, with automation
+    (gate, tone, cabinet on and off), bypass toggles, a model hot-swap, an impulse response swap and
+    a state restore from another thread while playing. In
     the ordinary build heap calls are counted (none allowed); in the RealtimeSanitizer build RTSan
     halts on any allocation, lock or system call inside processBlock. */
 TEST_P(ProcessorMatrix, finiteOutputAndNoHeapCallsInProcessBlock)
@@ -130,6 +195,8 @@ TEST_P(ProcessorMatrix, finiteOutputAndNoHeapCallsInProcessBlock)
     std::thread host([&] {
         p.loadModelFile(juce::File(test::modelPath("lstm1x16_skip.pt")));
         p.waitForModelLoads();
+        p.loadImpulseResponseFile(matrixImpulseResponse());
+        p.waitForModelLoads();
         p.setStateInformation(saved.getData(), static_cast<int>(saved.getSize()));
         p.waitForModelLoads();
         done = true;
@@ -142,10 +209,16 @@ TEST_P(ProcessorMatrix, finiteOutputAndNoHeapCallsInProcessBlock)
     auto* mix = &p.parameter(ParameterId::mix);
     auto* knob = &p.parameter(ParameterId::knob1);
     auto* bypass = p.getBypassParameter();
+    auto* gate = &p.parameter(ParameterId::gateOn);
+    auto* bass = &p.parameter(ParameterId::bass);
+    auto* cabinet = &p.parameter(ParameterId::irOn);
 
     long heapCalls = 0;
     for (int b = 0; b < 8 || !done; ++b)
     {
+        gate->setValueNotifyingHost(b % 3 == 0 ? 1.0f : 0.0f);
+        bass->setValueNotifyingHost(static_cast<float>(b % 9) / 8.0f);
+        cabinet->setValueNotifyingHost(b % 11 == 5 ? 0.0f : 1.0f);
         for (int ch = 0; ch < channels; ++ch)
             buffer.copyFrom(ch, 0, signal.data() + (b % 8) * block, block);
         gain->setValueNotifyingHost(static_cast<float>(b % 8) / 8.0f); // automation while playing
@@ -185,6 +258,7 @@ TEST_F(PluginProcessor, blockLargerThanAnnouncedIsProcessedInChunks)
 {
     TorchAmpProcessor p;
     setLayout(p, 2);
+    setValue(p, ParameterId::irOn, 0.0f);
     p.prepareToPlay(48000.0, 64);
     juce::AudioBuffer<float> buffer(2, 1000);
     const auto signal = test::makeTestSignal(1000);
@@ -709,6 +783,127 @@ TEST_F(PluginProcessor, aNeuralAmpModelerFileRoundTripsThroughTheSession)
     EXPECT_EQ(q.modelStatus().lastError, "");
     EXPECT_NE(q.modelStatus().info->sourceFormat.find("Neural Amp Modeler"), std::string::npos)
         << q.modelStatus().info->sourceFormat;
+}
+
+TEST_F(PluginProcessor, anImpulseResponseAndEveryParameterSurviveAStateRoundTrip)
+{
+    // The response is loaded from a file that is deleted before the session is reopened: the
+    // session's own copy of its bytes plays.
+    const auto file = writeTestImpulseResponse("torchamp-state-cabinet", 2, 44100, 11);
+    TorchAmpProcessor p;
+    setLayout(p, 2);
+    p.loadImpulseResponseFile(file);
+    ASSERT_TRUE(p.waitForModelLoads());
+    ASSERT_EQ(p.cabinetStatus().lastError, "");
+    ASSERT_EQ(p.cabinetStatus().source, CabinetSource::file);
+    for (const auto& info : parameterCatalogue())
+        if (info.id != ParameterId::bypass && info.id != ParameterId::irOn)
+            setValue(p, info.id,
+                     info.kind == ParameterKind::toggle ? 1.0f - info.defaultValue
+                                                        : info.minimum + 0.3f * (info.maximum - info.minimum));
+    juce::MemoryBlock saved;
+    p.getStateInformation(saved);
+    file.deleteFile();
+
+    TorchAmpProcessor q;
+    setLayout(q, 2);
+    q.setStateInformation(saved.getData(), static_cast<int>(saved.getSize()));
+    ASSERT_TRUE(q.waitForModelLoads());
+    const auto cabinet = q.cabinetStatus();
+    EXPECT_EQ(cabinet.lastError, "");
+    EXPECT_EQ(cabinet.source, CabinetSource::file);
+    EXPECT_EQ(cabinet.path, file.getFullPathName().toStdString());
+    EXPECT_EQ(cabinet.sha256.size(), 64u);
+    EXPECT_EQ(cabinet.sha256, p.cabinetStatus().sha256);
+    ASSERT_TRUE(q.cabinetInfo().has_value());
+    EXPECT_EQ(q.cabinetInfo()->name, p.cabinetInfo()->name);
+    for (const auto& info : parameterCatalogue())
+        EXPECT_NEAR(q.parameterValue(info.id), p.parameterValue(info.id), 1e-4f * (info.maximum - info.minimum))
+            << info.key;
+
+    // Both play the same: the restored response is the loaded one, sample for sample.
+    p.prepareToPlay(48000.0, 256);
+    q.prepareToPlay(48000.0, 256);
+    const auto signal = test::makeTestSignal(48000);
+    const auto fromP = play(p, signal, 256);
+    const auto fromQ = play(q, signal, 256);
+    EXPECT_LE(test::maxAbsDifference(fromP, fromQ), 1e-7);
+
+    // And the response is what they play: without it the output differs.
+    setValue(q, ParameterId::irOn, 0.0f);
+    q.prepareToPlay(48000.0, 256);
+    EXPECT_GT(test::maxAbsDifference(play(q, signal, 256), fromP), 1e-3);
+}
+
+TEST_F(PluginProcessor, aVersionOneSessionLoadsWithTheNewParametersAtTheirDefaults)
+{
+    juce::MemoryBlock data;
+    ASSERT_TRUE(juce::File(juce::String(TORCHAMP_FUZZ_DIR) + "/corpus/state/version1-session.bin").loadFileAsData(data));
+    TorchAmpProcessor p;
+    p.setStateInformation(data.getData(), static_cast<int>(data.getSize()));
+    ASSERT_TRUE(p.waitForModelLoads());
+    EXPECT_EQ(p.modelStatus().lastError, "");
+    EXPECT_FALSE(p.modelStatus().isDefault);
+    EXPECT_EQ(p.parameterValue(ParameterId::inputGain), 3.5f);
+    EXPECT_EQ(p.parameterValue(ParameterId::outputGain), -6.0f);
+    EXPECT_EQ(p.parameterValue(ParameterId::mix), 75.0f);
+    EXPECT_EQ(p.parameterValue(ParameterId::normalise), 1.0f);
+    EXPECT_NEAR(p.parameterValue(ParameterId::knob1), 0.8f, 1e-6f);
+    for (const auto& info : parameterCatalogue())
+        if (info.version > 1)
+            EXPECT_EQ(p.parameterValue(info.id), info.defaultValue) << info.key;
+    // TorchAmp 0.1 had no cabinet: the session sounds as it did.
+    EXPECT_EQ(p.cabinetStatus().source, CabinetSource::none);
+    EXPECT_FALSE(p.cabinetInfo().has_value());
+}
+
+TEST_F(PluginProcessor, swapsImpulseResponsesWhileProcessingWithoutHeapCalls)
+{
+    const std::array<juce::File, 3> files { writeTestImpulseResponse("torchamp-swap-a", 1, 48000, 21),
+                                            writeTestImpulseResponse("torchamp-swap-b", 2, 44100, 22),
+                                            writeTestImpulseResponse("torchamp-swap-c", 2, 96000, 23) };
+    TorchAmpProcessor p;
+    setLayout(p, 2);
+    setValue(p, ParameterId::gateOn, 1.0f);
+    p.prepareToPlay(48000.0, 128);
+    std::atomic<bool> done { false };
+    std::thread loader([&] {
+        for (int i = 0; i < 12; ++i)
+        {
+            if (i % 4 == 3)
+                p.setCabinetSource(i % 8 == 3 ? CabinetSource::builtIn : CabinetSource::none);
+            else
+                p.loadImpulseResponseFile(files[static_cast<size_t>(i % 4)]);
+            p.waitForModelLoads();
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+        done = true;
+    });
+    juce::AudioBuffer<float> buffer(2, 128);
+    juce::MidiBuffer midi;
+    long heapCalls = 0;
+    int blocks = 0;
+    double phase = 0.0;
+    while (!done || blocks < 100)
+    {
+        for (int i = 0; i < 128; ++i, phase += 2.0 * juce::MathConstants<double>::pi * 220.0 / 48000.0)
+            for (int ch = 0; ch < 2; ++ch)
+                buffer.setSample(ch, i, 0.3f * static_cast<float>(std::sin(phase)));
+        {
+            test::AllocationCounter counter;
+            p.processBlock(buffer, midi);
+            heapCalls += counter.count();
+        }
+        for (int ch = 0; ch < 2; ++ch)
+            for (int i = 0; i < 128; ++i)
+                ASSERT_TRUE(std::isfinite(buffer.getSample(ch, i)));
+        ++blocks;
+    }
+    loader.join();
+    EXPECT_EQ(heapCalls, 0);
+    EXPECT_EQ(p.cabinetStatus().lastError, "");
+    for (const auto& file : files)
+        file.deleteFile();
 }
 
 } // namespace

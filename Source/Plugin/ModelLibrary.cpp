@@ -119,9 +119,14 @@ ModelLibrary::~ModelLibrary()
 
 juce::File ModelLibrary::defaultSettingsFile()
 {
-    return juce::File::getSpecialLocation(juce::File::userApplicationDataDirectory)
-        .getChildFile("TorchAmp")
-        .getChildFile("TorchAmp.settings");
+    auto base = juce::File::getSpecialLocation(juce::File::userApplicationDataDirectory);
+#if JUCE_LINUX
+    // JUCE reads only ~/.config/user-dirs.dirs; the XDG variable comes first, as desktops expect.
+    const auto xdg = juce::SystemStats::getEnvironmentVariable("XDG_CONFIG_HOME", {});
+    if (juce::File::isAbsolutePath(xdg))
+        base = juce::File(xdg);
+#endif
+    return base.getChildFile("TorchAmp").getChildFile("TorchAmp.settings");
 }
 
 void ModelLibrary::setFolder(const juce::File& newFolder)

@@ -91,6 +91,11 @@ TorchAmpProcessor::TorchAmpProcessor()
     const auto status = worker.status();
     if (status.info != nullptr)
         applyModelToParameters(*status.info, true);
+    // The built-in cabinet plays until the user loads a response (the default model is an amp
+    // that sounds like fizz without one); sessions and presets say otherwise when they need to.
+    ImpulseResponseLoader::Request cabinetRequest;
+    cabinetRequest.source = CabinetSource::builtIn;
+    cabinetLoader.load(std::move(cabinetRequest));
     applyBundledPreset();
     shownGeneration = worker.status().generation;
     worker.onLoadFinished = [this] {
