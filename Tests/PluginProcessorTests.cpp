@@ -1,6 +1,6 @@
 #include "AllocationCounter.h"
 #include "ModelLoader.h"
-#include "Sha256.h"
+#include "Preset.h"
 #include "WavFile.h"
 #include "PluginProcessor.h"
 #include "TestSupport.h"
@@ -904,6 +904,64 @@ TEST_F(PluginProcessor, swapsImpulseResponsesWhileProcessingWithoutHeapCalls)
     EXPECT_EQ(p.cabinetStatus().lastError, "");
     for (const auto& file : files)
         file.deleteFile();
+}
+
+TEST_F(PluginProcessor, aSavedPresetRestoresEveryParameterTheModelAndTheImpulseResponse)
+{
+    const auto folder = juce::File::getSpecialLocation(juce::File::tempDirectory)
+                            .getChildFile("torchamp-preset-" + juce::String(::getpid()));
+    folder.createDirectory();
+    const auto model = folder.getChildFile("amp.pt");
+    ASSERT_TRUE(juce::File(test::modelPath("lstm1x32_knob.pt")).copyFileTo(model));
+    const auto cabinet = writeTestImpulseResponse("torchamp-preset-cabinet", 2, 44100, 31);
+    const auto presetFile = folder.getChildFile("Crunch.json");
+
+    TorchAmpProcessor p;
+    p.loadModelFile(model);
+    p.loadImpulseResponseFile(cabinet);
+    ASSERT_TRUE(p.waitForModelLoads());
+    for (const auto& info : parameterCatalogue())
+        if (info.id != ParameterId::bypass)
+            setValue(p, info.id,
+                     info.kind == ParameterKind::toggle ? 1.0f : info.minimum + 0.7f * (info.maximum - info.minimum));
+    for (bool embed : { false, true })
+    {
+        p.savePresetFile(presetFile, embed);
+        ASSERT_TRUE(p.waitForModelLoads());
+        EXPECT_EQ(p.presetMessage(), "Saved preset Crunch.json");
+
+        // What the render tool reads: the same file, every parameter, the model and the response.
+        auto written = readPreset(presetFile.getFullPathName().toStdString());
+        ASSERT_TRUE(written) << written.error();
+        EXPECT_EQ(written->parameters.size(), static_cast<size_t>(parameterCount));
+        ASSERT_TRUE(written->model && written->impulseResponse);
+        EXPECT_EQ(written->model->bytes.has_value(), embed);
+        EXPECT_EQ(written->impulseResponse->sha256, p.cabinetStatus().sha256);
+
+        TorchAmpProcessor q;
+        q.loadPresetFile(presetFile);
+        ASSERT_TRUE(q.waitForModelLoads());
+        EXPECT_EQ(q.presetMessage(), "Loaded preset Crunch.json");
+        EXPECT_EQ(q.modelStatus().sha256, p.modelStatus().sha256);
+        EXPECT_EQ(q.modelStatus().info->name, "lstm1x32_knob");
+        EXPECT_EQ(q.cabinetStatus().source, CabinetSource::file);
+        EXPECT_EQ(q.cabinetStatus().sha256, p.cabinetStatus().sha256);
+        for (const auto& info : parameterCatalogue())
+            EXPECT_NEAR(q.parameterValue(info.id), p.parameterValue(info.id), 1e-4f * (info.maximum - info.minimum))
+                << info.key;
+    }
+
+    // A preset that cannot be read leaves everything as it is and says why.
+    TorchAmpProcessor r;
+    const auto damaged = folder.getChildFile("damaged.json");
+    ASSERT_TRUE(damaged.replaceWithText("{\"format\": \"torchamp-preset\", \"version\": 1, \"parameters\": {\"bass\": 99}}"));
+    r.loadPresetFile(damaged);
+    ASSERT_TRUE(r.waitForModelLoads());
+    EXPECT_EQ(r.presetMessage().rfind("damaged.json: ", 0), 0u) << r.presetMessage();
+    EXPECT_EQ(r.parameterValue(ParameterId::bass), parameterInfo(ParameterId::bass).defaultValue);
+    EXPECT_TRUE(r.modelStatus().isDefault);
+    folder.deleteRecursively();
+    cabinet.deleteFile();
 }
 
 } // namespace
