@@ -857,6 +857,28 @@ TEST_F(PluginProcessor, aVersionOneSessionLoadsWithTheNewParametersAtTheirDefaul
     EXPECT_FALSE(p.cabinetInfo().has_value());
 }
 
+TEST_F(PluginProcessor, aVersionTwoSessionRestoresItsImpulseResponseAndTheChainsParameters)
+{
+    // A stored session of this version: its format must keep loading in later versions.
+    juce::MemoryBlock data;
+    ASSERT_TRUE(juce::File(juce::String(TORCHAMP_FUZZ_DIR) + "/corpus/state/version2-cabinet.bin").loadFileAsData(data));
+    TorchAmpProcessor p;
+    p.setStateInformation(data.getData(), static_cast<int>(data.getSize()));
+    ASSERT_TRUE(p.waitForModelLoads());
+    const auto cabinet = p.cabinetStatus();
+    EXPECT_EQ(cabinet.lastError, "");
+    EXPECT_EQ(cabinet.source, CabinetSource::file);
+    EXPECT_EQ(cabinet.name, "small-cabinet.wav");
+    ASSERT_TRUE(p.cabinetInfo().has_value());
+    EXPECT_EQ(p.cabinetInfo()->numFrames, 128u);
+    EXPECT_TRUE(p.modelStatus().isDefault);
+    EXPECT_EQ(p.parameterValue(ParameterId::gateOn), 1.0f);
+    EXPECT_EQ(p.parameterValue(ParameterId::gateRelease), 80.0f);
+    EXPECT_EQ(p.parameterValue(ParameterId::middle), -1.5f);
+    EXPECT_EQ(p.parameterValue(ParameterId::interfaceLevel), 9.0f);
+    EXPECT_EQ(p.parameterValue(ParameterId::calibrateInput), 1.0f);
+}
+
 TEST_F(PluginProcessor, swapsImpulseResponsesWhileProcessingWithoutHeapCalls)
 {
     const std::array<juce::File, 3> files { writeTestImpulseResponse("torchamp-swap-a", 1, 48000, 21),

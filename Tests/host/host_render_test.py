@@ -110,19 +110,24 @@ def check_chain(mode, bundle, render_bin, host_render, work, rate):
     """The gate, input gain, tone stack, mix and a cabinet impulse response, set by a preset."""
     source = os.path.join(work, f"chain-in-{rate}.wav")
     signal = gated_signal(rate)
+    reference_source = source
     if mode.startswith("ardour"):
+        # The host gets a mono file and plays it into both of the plugin's inputs; the stereo
+        # response then makes the two outputs differ, so torchamp-render gets that stereo input.
         signal = signal[:, :1]
+        reference_source = os.path.join(work, f"chain-in-{rate}-both.wav")
+        scipy.io.wavfile.write(reference_source, rate, np.repeat(signal, 2, axis=1))
     scipy.io.wavfile.write(source, rate, signal)
     reference = os.path.join(work, f"chain-reference-{rate}.wav")
     hosted = os.path.join(work, f"chain-{mode}-{rate}.wav")
     with tempfile.TemporaryDirectory() as folder:
         copy, preset = bundle_with_preset(bundle, folder)
-        figures = json.loads(subprocess.run([render_bin, "--warm-up", "--preset", preset, "--in", source, "--out",
-                                             reference], check=True, capture_output=True, text=True).stdout)
+        figures = json.loads(subprocess.run([render_bin, "--warm-up", "--preset", preset, "--in", reference_source,
+                                             "--out", reference], check=True, capture_output=True, text=True).stdout)
         run_host(host_render, mode, copy, source, hosted)
         ungated = os.path.join(work, f"chain-reference-ungated-{rate}.wav")
-        subprocess.run([render_bin, "--warm-up", "--preset", preset, "--param", "gateOn=0", "--in", source, "--out",
-                        ungated], check=True, capture_output=True)
+        subprocess.run([render_bin, "--warm-up", "--preset", preset, "--param", "gateOn=0", "--in", reference_source,
+                        "--out", ungated], check=True, capture_output=True)
     want, got = read(reference), read(hosted)
     gap = slice(int(0.5 * rate), int(0.6 * rate))
     level = lambda x: float(np.sqrt(np.mean(x[gap] ** 2)))
