@@ -513,6 +513,12 @@ void TorchAmpProcessor::restoreCabinet(const juce::XmlElement* cabinet)
     r.path = cabinet->getStringAttribute("path").toStdString();
     r.displayName = cabinet->getStringAttribute("name").toStdString();
     r.expectedSha256 = cabinet->getStringAttribute("sha256").toStdString();
+    // Hosts restore a session into an instance that may already play its response (a bundled
+    // preset's, or the one the host saved a moment ago): swapping it for itself would restart the
+    // convolution while the host plays.
+    if (const auto playing = cabinetLoader.status();
+        playing.source == CabinetSource::file && playing.sha256 == r.expectedSha256 && playing.path == r.path)
+        return;
     auto bytes = storedFile(*cabinet, FileLimits::maxImpulseResponseBytes);
     if (!bytes)
         return cabinetLoader.reportFailure(r.displayName + ": the impulse response stored in this session is "

@@ -43,12 +43,19 @@ def test_signal(rate, seconds=2.0):
     return np.stack([left, right], axis=1).astype(np.float32)
 
 
+LEAD_IN_SECONDS = 0.5
+
+
 def gated_signal(rate, seconds=2.0):
-    """test_signal() in bursts with near-silent gaps between them, for the noise gate to close on."""
+    """test_signal() in bursts with near-silent gaps between them, for the noise gate to close on,
+    after LEAD_IN_SECONDS of silence. A host may play silence through the plugin before it renders
+    (Ardour does, while the session loads), and the gate closes on it; after the lead-in the gate
+    is closed, whether the host played silence before or not."""
     signal = test_signal(rate, seconds)
     t = np.arange(len(signal)) / rate
     envelope = np.where((t % 0.6) < 0.4, 1.0, 0.002)
-    return (signal * envelope[:, None]).astype(np.float32)
+    lead_in = np.zeros((int(LEAD_IN_SECONDS * rate), signal.shape[1]))
+    return np.concatenate([lead_in, signal * envelope[:, None]]).astype(np.float32)
 
 
 def write_cabinet(path, rate=44100, seconds=0.05):
@@ -129,7 +136,7 @@ def check_chain(mode, bundle, render_bin, host_render, work, rate):
         subprocess.run([render_bin, "--warm-up", "--preset", preset, "--param", "gateOn=0", "--in", reference_source,
                         "--out", ungated], check=True, capture_output=True)
     want, got = read(reference), read(hosted)
-    gap = slice(int(0.5 * rate), int(0.6 * rate))
+    gap = slice(int((LEAD_IN_SECONDS + 0.5) * rate), int((LEAD_IN_SECONDS + 0.6) * rate))
     level = lambda x: float(np.sqrt(np.mean(x[gap] ** 2)))
     gated_db = 20 * np.log10(level(got) / level(read(ungated)))
     print(f"chain: the gate takes {-gated_db:.1f} dB off a gap between bursts (at least 10 dB expected)")
