@@ -835,6 +835,30 @@ TEST_F(PluginProcessor, anImpulseResponseAndEveryParameterSurviveAStateRoundTrip
     EXPECT_GT(test::maxAbsDifference(play(q, signal, 256), fromP), 1e-3);
 }
 
+TEST_F(PluginProcessor, restoringTheSessionOfTheResponseThatPlaysLeavesItPlaying)
+{
+    // Hosts restore a session into an instance that already plays it; the convolution goes on
+    // as if nothing happened, sample for sample.
+    const auto file = writeTestImpulseResponse("torchamp-restore-same", 2, 48000, 41);
+    TorchAmpProcessor p, q;
+    for (auto* x : { &p, &q })
+    {
+        setLayout(*x, 2);
+        x->loadImpulseResponseFile(file);
+        ASSERT_TRUE(x->waitForModelLoads());
+        x->prepareToPlay(48000.0, 256);
+    }
+    const auto signal = test::makeTestSignal(24000);
+    EXPECT_EQ(play(p, signal, 256), play(q, signal, 256));
+    juce::MemoryBlock saved;
+    q.getStateInformation(saved);
+    q.setStateInformation(saved.getData(), static_cast<int>(saved.getSize()));
+    ASSERT_TRUE(q.waitForModelLoads());
+    EXPECT_EQ(q.cabinetStatus().lastError, "");
+    EXPECT_LE(test::maxAbsDifference(play(p, signal, 256), play(q, signal, 256)), 0.0);
+    file.deleteFile();
+}
+
 TEST_F(PluginProcessor, aVersionOneSessionLoadsWithTheNewParametersAtTheirDefaults)
 {
     juce::MemoryBlock data;
