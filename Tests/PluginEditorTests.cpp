@@ -79,10 +79,16 @@ juce::File makeLibraryFolder()
                             .getChildFile("torchamp-editor-library-" + juce::String(::getpid()));
     folder.deleteRecursively();
     folder.getChildFile("cabinets").createDirectory();
-    for (const char* model : { "lstm2x24_knobs_skip.pt", "lstm1x40.pt", "lstm2x16.pt", "wavenet_small.nam" })
+    for (const char* model : {"lstm2x24_knobs_skip.pt", "lstm1x40.pt", "lstm2x16.pt", "wavenet_small.nam"})
         EXPECT_TRUE(juce::File(test::modelPath(model)).copyFileTo(folder.getChildFile(model)));
     EXPECT_TRUE(juce::File(juce::String(PROJECT_SOURCE_DIR) + "/Resources/DefaultCabinet.wav")
                     .copyFileTo(folder.getChildFile("cabinets/Celestion 4x12.wav")));
+    Preset crunch;
+    crunch.name = "Crunch";
+    crunch.model = PresetAsset{"lstm2x24_knobs_skip.pt", {}, std::nullopt, false};
+    crunch.impulseResponse = PresetAsset{{}, {}, std::nullopt, true};
+    crunch.parameters = {{ParameterId::gateOn, 1.0f}, {ParameterId::bass, 3.0f}, {ParameterId::knob1, 0.7f}};
+    EXPECT_EQ(writePreset(folder.getChildFile("Crunch.json").getFullPathName().toStdString(), crunch), "");
     return folder;
 }
 
@@ -103,15 +109,16 @@ TEST_F(PluginEditor, showsTheModelItsKnobsResamplingAndLevels)
     editor->setSize(1200, 640);
     editor->libraryBrowser().refresh();
     const auto image = snapshot(*editor, "editor-screenshot.png");
-    EXPECT_EQ(editor->pedalTitles(), juce::StringArray({ "Input", "Gate", "Model", "Tone", "Cabinet", "Mix", "Output" }));
+    EXPECT_EQ(editor->pedalTitles(),
+              juce::StringArray({"Input", "Gate", "Model", "Tone", "Cabinet", "Mix", "Output"}));
     EXPECT_TRUE(editor->cabinetText().startsWith("Built-in: DefaultCabinet.wav")) << editor->cabinetText();
     EXPECT_EQ(editor->libraryBrowser().shownNames(),
-              juce::StringArray({ "Celestion 4x12.wav", "lstm1x40.pt", "lstm2x16.pt", "lstm2x24_knobs_skip.pt",
-                                  "wavenet_small.nam" }));
+              juce::StringArray({"Celestion 4x12.wav", "Crunch.json", "lstm1x40.pt", "lstm2x16.pt",
+                                 "lstm2x24_knobs_skip.pt", "wavenet_small.nam"}));
     folder.deleteRecursively();
     EXPECT_TRUE(hasContent(image));
     EXPECT_TRUE(editor->statusText().startsWith("Resampling 96 kHz -> 48 kHz")) << editor->statusText();
-    EXPECT_EQ(editor->visibleModelKnobNames(), juce::StringArray({ "drive", "tone" }));
+    EXPECT_EQ(editor->visibleModelKnobNames(), juce::StringArray({"drive", "tone"}));
     EXPECT_TRUE(editor->architectureText().startsWith("LSTM 2x24, 2 knobs, skip, 48 kHz, native engine"))
         << editor->architectureText();
 }
@@ -125,7 +132,8 @@ TEST_F(PluginEditor, showsWhyALoadFailedAndKeepsTheModel)
     ASSERT_TRUE(p.waitForModelLoads());
     editor->setSize(700, 400);
     snapshot(*editor, "editor-screenshot-error.png");
-    EXPECT_TRUE(editor->statusText().contains("nan_weights.pt: layer 0 has non-finite weights")) << editor->statusText();
+    EXPECT_TRUE(editor->statusText().contains("nan_weights.pt: layer 0 has non-finite weights"))
+        << editor->statusText();
     EXPECT_TRUE(editor->statusText().contains("Still playing")) << editor->statusText();
 }
 
@@ -136,7 +144,8 @@ TEST_F(PluginEditor, saysWhyTheAudioPassesThroughAtAnUnsupportedHostRate)
     std::unique_ptr<TorchAmpEditor> editor(dynamic_cast<TorchAmpEditor*>(p.createEditor()));
     editor->setSize(700, 400);
     snapshot(*editor, "editor-screenshot-unsupported-rate.png");
-    EXPECT_TRUE(editor->statusText().startsWith("Not playing: the host's sample rate, 1 Hz, is outside the 8 kHz..768 kHz"))
+    EXPECT_TRUE(editor->statusText().startsWith(
+        "Not playing: the host's sample rate, 1 Hz, is outside the 8 kHz..768 kHz"))
         << editor->statusText();
     p.prepareToPlay(48000.0, 256);
     editor->timerCallback_forTests();
@@ -171,25 +180,39 @@ TEST_F(PluginEditor, theLibrarySearchesByNameAndStepsThroughItsModels)
     const auto wavenet = std::find_if(snapshot->entries.begin(), snapshot->entries.end(),
                                       [](const LibraryEntry& e) { return e.name == "wavenet_small.nam"; });
     ASSERT_NE(wavenet, snapshot->entries.end());
-    EXPECT_TRUE(LibraryBrowser::describeEntry(*wavenet).contains("WaveNet")) << LibraryBrowser::describeEntry(*wavenet);
+    EXPECT_TRUE(LibraryBrowser::describeEntry(*wavenet).contains("WaveNet"))
+        << LibraryBrowser::describeEntry(*wavenet);
+    const auto crunch = std::find_if(snapshot->entries.begin(), snapshot->entries.end(),
+                                     [](const LibraryEntry& e) { return e.name == "Crunch.json"; });
+    ASSERT_NE(crunch, snapshot->entries.end());
+    EXPECT_EQ(crunch->kind, LibraryEntryKind::preset);
+
+    // A preset opened from the library sets its model (by a path relative to the preset) and parameters.
+    p.openFile(juce::File(crunch->path));
+    ASSERT_TRUE(p.waitForModelLoads());
+    EXPECT_EQ(p.presetMessage(), "Loaded preset Crunch.json");
+    EXPECT_EQ(p.modelStatus().info->name, "lstm2x24_knobs_skip");
+    EXPECT_EQ(p.parameters().getRawParameterValue("bass")->load(), 3.0f);
 
     browser.setSearch("LSTM 2x");
-    EXPECT_EQ(browser.shownNames(), juce::StringArray({ "lstm2x16.pt", "lstm2x24_knobs_skip.pt" }));
+    EXPECT_EQ(browser.shownNames(), juce::StringArray({"lstm2x16.pt", "lstm2x24_knobs_skip.pt"}));
     browser.stepModel(1); // the default model is not among them: the first one
     ASSERT_TRUE(p.waitForModelLoads());
     EXPECT_EQ(p.modelStatus().path, folder.getChildFile("lstm2x16.pt").getFullPathName().toStdString());
     browser.stepModel(1);
     ASSERT_TRUE(p.waitForModelLoads());
-    EXPECT_EQ(p.modelStatus().path, folder.getChildFile("lstm2x24_knobs_skip.pt").getFullPathName().toStdString());
+    EXPECT_EQ(p.modelStatus().path,
+              folder.getChildFile("lstm2x24_knobs_skip.pt").getFullPathName().toStdString());
     browser.stepModel(1); // wraps around
     ASSERT_TRUE(p.waitForModelLoads());
     EXPECT_EQ(p.modelStatus().path, folder.getChildFile("lstm2x16.pt").getFullPathName().toStdString());
     browser.stepModel(-1);
     ASSERT_TRUE(p.waitForModelLoads());
-    EXPECT_EQ(p.modelStatus().path, folder.getChildFile("lstm2x24_knobs_skip.pt").getFullPathName().toStdString());
+    EXPECT_EQ(p.modelStatus().path,
+              folder.getChildFile("lstm2x24_knobs_skip.pt").getFullPathName().toStdString());
 
     // Opening an impulse response from the library loads it into the cabinet.
-    editor->openFile(folder.getChildFile("cabinets/Celestion 4x12.wav"));
+    p.openFile(folder.getChildFile("cabinets/Celestion 4x12.wav"));
     ASSERT_TRUE(p.waitForModelLoads());
     editor->timerCallback_forTests();
     EXPECT_TRUE(editor->cabinetText().startsWith("Celestion 4x12.wav")) << editor->cabinetText();
@@ -207,7 +230,8 @@ TEST_F(PluginEditor, showsTheCalibrationGainForAModelThatStatesItsInputLevel)
     EXPECT_TRUE(editor->calibrationText().startsWith("The model states no")) << editor->calibrationText();
     p.loadModelFile(nam);
     ASSERT_TRUE(p.waitForModelLoads());
-    auto set = [&](const char* id, float value) {
+    auto set = [&](const char* id, float value)
+    {
         auto* parameter = p.parameters().getParameter(id);
         parameter->setValueNotifyingHost(parameter->convertTo0to1(value));
     };

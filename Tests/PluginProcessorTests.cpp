@@ -1,9 +1,9 @@
 #include "AllocationCounter.h"
 #include "ModelLoader.h"
-#include "Preset.h"
-#include "WavFile.h"
 #include "PluginProcessor.h"
+#include "Preset.h"
 #include "TestSupport.h"
+#include "WavFile.h"
 
 #include <gtest/gtest.h>
 
@@ -12,10 +12,10 @@
 #include <fstream>
 #include <limits>
 
-#include <sys/stat.h>
-#include <unistd.h>
 #include <random>
+#include <sys/stat.h>
 #include <thread>
+#include <unistd.h>
 
 namespace torchamp
 {
@@ -73,7 +73,8 @@ juce::File writeTestImpulseResponse(const std::string& name, int channels, std::
     {
         std::vector<float> samples(frames);
         for (size_t i = 0; i < frames; ++i)
-            samples[i] = 0.5f * noise(rng) * std::exp(-8.0f * static_cast<float>(i) / static_cast<float>(frames));
+            samples[i] =
+                0.5f * noise(rng) * std::exp(-8.0f * static_cast<float>(i) / static_cast<float>(frames));
         ir.channels.push_back(std::move(samples));
     }
     const auto file = juce::File::getSpecialLocation(juce::File::tempDirectory)
@@ -88,7 +89,8 @@ std::vector<float> play(TorchAmpProcessor& p, const std::vector<float>& signal, 
     juce::AudioBuffer<float> buffer(2, block);
     juce::MidiBuffer midi;
     std::vector<float> out;
-    for (size_t start = 0; start + static_cast<size_t>(block) <= signal.size(); start += static_cast<size_t>(block))
+    for (size_t start = 0; start + static_cast<size_t>(block) <= signal.size();
+         start += static_cast<size_t>(block))
     {
         buffer.copyFrom(0, 0, signal.data() + start, block);
         buffer.copyFrom(1, 0, signal.data() + start, block);
@@ -154,7 +156,8 @@ TEST_F(PluginProcessor, atUnityGainAndFullMixItPlaysExactlyTheEngine)
         outR.insert(outR.end(), buffer.getReadPointer(1), buffer.getReadPointer(1) + 256);
     }
     const auto spec = defaultSpec();
-    auto trimmed = [&](const std::vector<float>& x) { return std::vector<float>(x.begin(), x.begin() + outL.size()); };
+    auto trimmed = [&](const std::vector<float>& x)
+    { return std::vector<float>(x.begin(), x.begin() + outL.size()); };
     EXPECT_LE(test::maxAbsDifference(outL, renderWarm(spec, trimmed(left), 48000.0)), 1e-6);
     EXPECT_LE(test::maxAbsDifference(outR, renderWarm(spec, trimmed(right), 48000.0)), 1e-6);
 }
@@ -191,16 +194,18 @@ TEST_P(ProcessorMatrix, finiteOutputAndNoHeapCallsInProcessBlock)
     juce::MemoryBlock saved;
     p.getStateInformation(saved);
 
-    std::atomic<bool> done { false };
-    std::thread host([&] {
-        p.loadModelFile(juce::File(test::modelPath("lstm1x16_skip.pt")));
-        p.waitForModelLoads();
-        p.loadImpulseResponseFile(matrixImpulseResponse());
-        p.waitForModelLoads();
-        p.setStateInformation(saved.getData(), static_cast<int>(saved.getSize()));
-        p.waitForModelLoads();
-        done = true;
-    });
+    std::atomic<bool> done{false};
+    std::thread host(
+        [&]
+        {
+            p.loadModelFile(juce::File(test::modelPath("lstm1x16_skip.pt")));
+            p.waitForModelLoads();
+            p.loadImpulseResponseFile(matrixImpulseResponse());
+            p.waitForModelLoads();
+            p.setStateInformation(saved.getData(), static_cast<int>(saved.getSize()));
+            p.waitForModelLoads();
+            done = true;
+        });
 
     const auto signal = test::makeTestSignal(static_cast<size_t>(block) * 8);
     juce::AudioBuffer<float> buffer(channels, block);
@@ -236,23 +241,25 @@ TEST_P(ProcessorMatrix, finiteOutputAndNoHeapCallsInProcessBlock)
     }
     host.join();
     EXPECT_EQ(heapCalls, 0);
-    EXPECT_EQ(p.modelStatus().info->name, std::string(model) == "default" ? p.modelStatus().info->name
-                                                                          : juce::File(model).getFileNameWithoutExtension().toStdString());
+    EXPECT_EQ(p.modelStatus().info->name,
+              std::string(model) == "default"
+                  ? p.modelStatus().info->name
+                  : juce::File(model).getFileNameWithoutExtension().toStdString());
 }
 
-INSTANTIATE_TEST_SUITE_P(RatesBlocksChannelsModels, ProcessorMatrix,
-                         ::testing::Combine(::testing::Values(44100.0, 48000.0, 96000.0),
-                                            ::testing::Values(1, 16, 64, 128, 333, 512, 2048, 8192),
-                                            ::testing::Values(1, 2),
-                                            ::testing::Values("default", "lstm2x16.pt", "lstm1x32_knob.pt",
-                                                              "wavenet_small.nam")),
-                         [](const auto& info) {
-                             std::string model = std::get<3>(info.param);
-                             model = model.substr(0, model.find('.'));
-                             return std::to_string(static_cast<int>(std::get<0>(info.param))) + "Hz_"
-                                    + std::to_string(std::get<1>(info.param)) + "_"
-                                    + std::to_string(std::get<2>(info.param)) + "ch_" + model;
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    RatesBlocksChannelsModels, ProcessorMatrix,
+    ::testing::Combine(::testing::Values(44100.0, 48000.0, 96000.0),
+                       ::testing::Values(1, 16, 64, 128, 333, 512, 2048, 8192), ::testing::Values(1, 2),
+                       ::testing::Values("default", "lstm2x16.pt", "lstm1x32_knob.pt", "wavenet_small.nam")),
+    [](const auto& info)
+    {
+        std::string model = std::get<3>(info.param);
+        model = model.substr(0, model.find('.'));
+        return std::to_string(static_cast<int>(std::get<0>(info.param))) + "Hz_" +
+               std::to_string(std::get<1>(info.param)) + "_" + std::to_string(std::get<2>(info.param)) +
+               "ch_" + model;
+    });
 
 TEST_F(PluginProcessor, blockLargerThanAnnouncedIsProcessedInChunks)
 {
@@ -276,7 +283,8 @@ TEST_F(PluginProcessor, blockLargerThanAnnouncedIsProcessedInChunks)
 TEST_F(PluginProcessor, parametersAndTheModelItselfSurviveAStateRoundTrip)
 {
     // The model is loaded from a copy that is deleted before the session is reopened.
-    const auto copy = juce::File::getSpecialLocation(juce::File::tempDirectory).getChildFile("torchamp-state-model.pt");
+    const auto copy =
+        juce::File::getSpecialLocation(juce::File::tempDirectory).getChildFile("torchamp-state-model.pt");
     ASSERT_TRUE(juce::File(test::modelPath("lstm1x32_knob.pt")).copyFileTo(copy));
     juce::MemoryBlock saved;
     {
@@ -317,7 +325,7 @@ TEST_F(PluginProcessor, garbageOrTruncatedStateKeepsWhatPlays)
     const char junk[] = "definitely not a TorchAmp state";
     q.setStateInformation(junk, sizeof junk);
     q.setStateInformation(nullptr, 0);
-    for (size_t cut : { size_t(1), size_t(8), saved.getSize() / 2, saved.getSize() * 9 / 10 })
+    for (size_t cut : {size_t(1), size_t(8), saved.getSize() / 2, saved.getSize() * 9 / 10})
         q.setStateInformation(saved.getData(), static_cast<int>(cut));
     std::vector<char> random(5000);
     std::mt19937 rng(5);
@@ -348,7 +356,8 @@ TEST_F(PluginProcessor, hostileHostNumbersNeverCrashAndTheEditorSaysWhy)
     setLayout(p, 2);
     juce::MidiBuffer midi;
     const auto signal = test::makeTestSignal(20000, 31);
-    auto playBlock = [&](int channels, int n) {
+    auto playBlock = [&](int channels, int n)
+    {
         juce::AudioBuffer<float> b(channels, n);
         for (int ch = 0; ch < channels; ++ch)
             b.copyFrom(ch, 0, signal.data(), std::min(n, static_cast<int>(signal.size())));
@@ -358,8 +367,8 @@ TEST_F(PluginProcessor, hostileHostNumbersNeverCrashAndTheEditorSaysWhy)
         return b;
     };
     const double nan = std::numeric_limits<double>::quiet_NaN();
-    for (double rate : { 0.0, -44100.0, nan, std::numeric_limits<double>::infinity(), 1.0, 4.0e9 })
-        for (int block : { 0, -1, 1, 1 << 30 })
+    for (double rate : {0.0, -44100.0, nan, std::numeric_limits<double>::infinity(), 1.0, 4.0e9})
+        for (int block : {0, -1, 1, 1 << 30})
         {
             p.prepareToPlay(rate, block);
             EXPECT_NE(p.playbackProblem().find("outside the 8 kHz..768 kHz"), std::string::npos) << rate;
@@ -368,12 +377,12 @@ TEST_F(PluginProcessor, hostileHostNumbersNeverCrashAndTheEditorSaysWhy)
             for (int i = 0; i < 512; ++i) // unprocessed: what went in comes out
                 ASSERT_EQ(b.getSample(1, i), signal[static_cast<size_t>(i)]) << rate;
         }
-    for (int block : { 0, -7, 1, 1 << 30 })
+    for (int block : {0, -7, 1, 1 << 30})
     {
         p.prepareToPlay(48000.0, block);
         EXPECT_EQ(p.playbackProblem(), "");
-        for (auto [channels, n] : { std::pair { 2, 0 }, std::pair { 2, 1 }, std::pair { 8, 300 }, std::pair { 0, 64 },
-                                    std::pair { 1, 20000 } })
+        for (auto [channels, n] :
+             {std::pair{2, 0}, std::pair{2, 1}, std::pair{8, 300}, std::pair{0, 64}, std::pair{1, 20000}})
         {
             const auto b = playBlock(channels, n);
             for (int ch = 0; ch < b.getNumChannels(); ++ch)
@@ -390,7 +399,8 @@ TEST_F(PluginProcessor, parameterValuesThatAreNotNumbersInAStateTakeTheirDefault
     juce::XmlElement root("TorchAmpState");
     root.setAttribute("version", TorchAmpProcessor::stateVersion);
     auto* params = root.createNewChildElement("TorchAmp");
-    auto add = [&](const char* id, const juce::String& value) {
+    auto add = [&](const char* id, const juce::String& value)
+    {
         auto* param = params->createNewChildElement("PARAM");
         param->setAttribute("id", id);
         param->setAttribute("value", value);
@@ -420,8 +430,9 @@ TEST_F(PluginProcessor, parameterValuesThatAreNotNumbersInAStateTakeTheirDefault
     juce::AudioProcessor::copyXmlToBinary(withModel, data);
     p.setStateInformation(data.getData(), static_cast<int>(data.getSize()));
     ASSERT_TRUE(p.waitForModelLoads());
-    EXPECT_NE(p.modelStatus().lastError.find("huge: the model stored in this session is damaged or too large"),
-              std::string::npos);
+    EXPECT_NE(
+        p.modelStatus().lastError.find("huge: the model stored in this session is damaged or too large"),
+        std::string::npos);
     EXPECT_TRUE(p.modelStatus().isDefault);
 }
 
@@ -435,16 +446,16 @@ TEST_F(PluginProcessor, filesThatAreNotModelsAreRefusedOnTheLoaderThreadWithoutR
     ASSERT_EQ(::mkfifo(fifo.c_str(), 0644), 0);
     const auto huge = dir / "huge.pt";
     std::ofstream(huge).close();
-    fs::resize_file(huge, std::uintmax_t { 2048 } << 20); // sparse
+    fs::resize_file(huge, std::uintmax_t{2048} << 20); // sparse
     struct Case
     {
         fs::path file;
         std::string message;
     };
-    for (const auto& c : { Case { fifo, "pipe.pt: a named pipe (FIFO), not a file" },
-                           Case { huge, "huge.pt: the file is 2048 MB, above the 256 MB TorchAmp reads" },
-                           Case { dir, dir.filename().string() + ": a folder, not a file" },
-                           Case { "/dev/zero", "zero: a device, not a file" } })
+    for (const auto& c : {Case{fifo, "pipe.pt: a named pipe (FIFO), not a file"},
+                          Case{huge, "huge.pt: the file is 2048 MB, above the 256 MB TorchAmp reads"},
+                          Case{dir, dir.filename().string() + ": a folder, not a file"},
+                          Case{"/dev/zero", "zero: a device, not a file"}})
     {
         p.loadModelFile(juce::File(c.file.string()));
         ASSERT_TRUE(p.waitForModelLoads(5000)) << c.file;
@@ -469,16 +480,18 @@ TEST_F(PluginProcessor, hotSwapsFromAnotherThreadWhileProcessingWithoutHeapCalls
     TorchAmpProcessor p;
     setLayout(p, 2);
     p.prepareToPlay(48000.0, 128);
-    std::atomic<bool> done { false };
-    std::thread loader([&] {
-        const char* models[] = { "lstm1x8.pt", "lstm2x16.pt", "lstm1x32_knob.pt", "nometa_skip.pt" };
-        for (int i = 0; i < 12; ++i)
+    std::atomic<bool> done{false};
+    std::thread loader(
+        [&]
         {
-            p.loadModelFile(juce::File(test::modelPath(models[i % 4])));
-            p.waitForModelLoads();
-        }
-        done = true;
-    });
+            const char* models[] = {"lstm1x8.pt", "lstm2x16.pt", "lstm1x32_knob.pt", "nometa_skip.pt"};
+            for (int i = 0; i < 12; ++i)
+            {
+                p.loadModelFile(juce::File(test::modelPath(models[i % 4])));
+                p.waitForModelLoads();
+            }
+            done = true;
+        });
     juce::AudioBuffer<float> buffer(2, 128);
     juce::MidiBuffer midi;
     const auto signal = test::makeTestSignal(128);
@@ -527,7 +540,8 @@ double windowedLevelDb(const std::vector<float>& x, double rate, double hz)
     {
         // 4-term Blackman-Harris: sidelobes below -92 dB, so strong harmonics do not leak.
         const double t = 2 * pi * static_cast<double>(i) / static_cast<double>(n);
-        const double w = 0.35875 - 0.48829 * std::cos(t) + 0.14128 * std::cos(2 * t) - 0.01168 * std::cos(3 * t);
+        const double w =
+            0.35875 - 0.48829 * std::cos(t) + 0.14128 * std::cos(2 * t) - 0.01168 * std::cos(3 * t);
         windowSum += w;
         acc += w * static_cast<double>(x[i]) * std::polar(1.0, -2 * pi * hz * static_cast<double>(i) / rate);
     }
@@ -549,8 +563,10 @@ std::vector<float> renderSine(double rate, double hz, float amplitude)
     for (size_t s = 0; s < total; s += 512)
     {
         for (int i = 0; i < 512; ++i)
-            buffer.setSample(0, i, amplitude * static_cast<float>(std::sin(2 * 3.14159265358979323846 * hz
-                                                                           * static_cast<double>(s + static_cast<size_t>(i)) / rate)));
+            buffer.setSample(0, i,
+                             amplitude * static_cast<float>(std::sin(
+                                             2 * 3.14159265358979323846 * hz *
+                                             static_cast<double>(s + static_cast<size_t>(i)) / rate)));
         p.processBlock(buffer, midi);
         out.insert(out.end(), buffer.getReadPointer(0), buffer.getReadPointer(0) + 512);
     }
@@ -565,14 +581,16 @@ TEST_F(PluginProcessor, at96kHzItSoundsAsAtTheModelsRateWithoutAliasing)
     {
         const double level48 = windowedLevelDb(at48, 48000.0, 1000.0 * h);
         const double level96 = windowedLevelDb(at96, 96000.0, 1000.0 * h);
-        std::cout << "harmonic " << h << ": " << level48 << " dBFS at 48 kHz, " << level96 << " dBFS at 96 kHz\n";
+        std::cout << "harmonic " << h << ": " << level48 << " dBFS at 48 kHz, " << level96
+                  << " dBFS at 96 kHz\n";
         // Harmonics the model makes above 24 kHz alias back at its own rate, differently for each
         // sampling phase; a harmonic at that floor (below -60 dBFS) may move by more than 0.5 dB,
         // so there the amplitudes are compared instead.
         if (level48 > -60.0)
             EXPECT_NEAR(level96, level48, 0.5) << "harmonic " << h;
         else
-            EXPECT_LT(std::abs(std::pow(10.0, level96 / 20) - std::pow(10.0, level48 / 20)), 1e-3) << "harmonic " << h;
+            EXPECT_LT(std::abs(std::pow(10.0, level96 / 20) - std::pow(10.0, level48 / 20)), 1e-3)
+                << "harmonic " << h;
     }
     double loudestAbove = -300.0;
     for (double hz = 24000.0; hz < 48000.0; hz += 50.0)
@@ -598,7 +616,8 @@ TEST_F(PluginProcessor, hostileAudioNeverBreaksTheOutputNorSticksInTheState)
 {
     const int block = 256;
     std::vector<float> hostile, sanitised;
-    auto add = [&](float value, bool finite) {
+    auto add = [&](float value, bool finite)
+    {
         for (int i = 0; i < block; ++i)
         {
             hostile.push_back(value);
@@ -622,10 +641,10 @@ TEST_F(PluginProcessor, hostileAudioNeverBreaksTheOutputNorSticksInTheState)
     hostile.insert(hostile.end(), clean.begin(), clean.end());
     sanitised.insert(sanitised.end(), clean.begin(), clean.end());
 
-    for (const char* model : { "default", "lstm2x24_knobs_skip.pt" })
+    for (const char* model : {"default", "lstm2x24_knobs_skip.pt"})
     {
         TorchAmpProcessor a, b;
-        for (auto* p : { &a, &b })
+        for (auto* p : {&a, &b})
         {
             setLayout(*p, 1);
             if (std::string(model) != "default")
@@ -652,11 +671,13 @@ TEST_F(PluginProcessor, survivesWhatHostsDo)
     juce::MidiBuffer midi;
     juce::AudioBuffer<float> buffer(2, 512);
     const auto signal = test::makeTestSignal(512, 22);
-    auto fill = [&](juce::AudioBuffer<float>& b) {
+    auto fill = [&](juce::AudioBuffer<float>& b)
+    {
         for (int ch = 0; ch < b.getNumChannels(); ++ch)
             b.copyFrom(ch, 0, signal.data(), b.getNumSamples());
     };
-    auto finite = [](const juce::AudioBuffer<float>& b) {
+    auto finite = [](const juce::AudioBuffer<float>& b)
+    {
         for (int ch = 0; ch < b.getNumChannels(); ++ch)
             for (int i = 0; i < b.getNumSamples(); ++i)
                 if (!std::isfinite(b.getSample(ch, i)))
@@ -671,7 +692,7 @@ TEST_F(PluginProcessor, survivesWhatHostsDo)
     p.prepareToPlay(96000.0, 512);
     p.prepareToPlay(44100.0, 128); // again, at another rate
     EXPECT_GT(p.getLatencySamples(), 0);
-    for (int channels : { 1, 2, 4, 2, 1 }) // layouts changing between calls
+    for (int channels : {1, 2, 4, 2, 1}) // layouts changing between calls
     {
         juce::AudioBuffer<float> b(channels, 100);
         fill(b);
@@ -714,7 +735,8 @@ TEST_F(PluginProcessor, thirtyTwoInstancesProcessAtOnce)
     }
     const auto x = test::makeTestSignal(256 * 50, 23);
     std::vector<std::vector<float>> outputs(instances);
-    auto work = [&](int first) {
+    auto work = [&](int first)
+    {
         juce::AudioBuffer<float> buffer(2, 256);
         juce::MidiBuffer midi;
         for (size_t s = 0; s < x.size(); s += 256)
@@ -740,7 +762,7 @@ TEST_F(PluginProcessor, fuzzCorpusAndRegressionStatesRestoreOrAreRefused)
     TorchAmpProcessor p;
     p.prepareToPlay(48000.0, 256);
     int files = 0;
-    for (const char* folder : { "corpus/state", "regressions/state" })
+    for (const char* folder : {"corpus/state", "regressions/state"})
     {
         const fs::path dir = fs::path(TORCHAMP_FUZZ_DIR) / folder;
         if (!fs::exists(dir))
@@ -799,8 +821,9 @@ TEST_F(PluginProcessor, anImpulseResponseAndEveryParameterSurviveAStateRoundTrip
     for (const auto& info : parameterCatalogue())
         if (info.id != ParameterId::bypass && info.id != ParameterId::irOn)
             setValue(p, info.id,
-                     info.kind == ParameterKind::toggle ? 1.0f - info.defaultValue
-                                                        : info.minimum + 0.3f * (info.maximum - info.minimum));
+                     info.kind == ParameterKind::toggle
+                         ? 1.0f - info.defaultValue
+                         : info.minimum + 0.3f * (info.maximum - info.minimum));
     juce::MemoryBlock saved;
     p.getStateInformation(saved);
     file.deleteFile();
@@ -818,7 +841,8 @@ TEST_F(PluginProcessor, anImpulseResponseAndEveryParameterSurviveAStateRoundTrip
     ASSERT_TRUE(q.cabinetInfo().has_value());
     EXPECT_EQ(q.cabinetInfo()->name, p.cabinetInfo()->name);
     for (const auto& info : parameterCatalogue())
-        EXPECT_NEAR(q.parameterValue(info.id), p.parameterValue(info.id), 1e-4f * (info.maximum - info.minimum))
+        EXPECT_NEAR(q.parameterValue(info.id), p.parameterValue(info.id),
+                    1e-4f * (info.maximum - info.minimum))
             << info.key;
 
     // Both play the same: the restored response is the loaded one, sample for sample.
@@ -841,7 +865,7 @@ TEST_F(PluginProcessor, restoringTheSessionOfTheResponseThatPlaysLeavesItPlaying
     // as if nothing happened, sample for sample.
     const auto file = writeTestImpulseResponse("torchamp-restore-same", 2, 48000, 41);
     TorchAmpProcessor p, q;
-    for (auto* x : { &p, &q })
+    for (auto* x : {&p, &q})
     {
         setLayout(*x, 2);
         x->loadImpulseResponseFile(file);
@@ -862,7 +886,8 @@ TEST_F(PluginProcessor, restoringTheSessionOfTheResponseThatPlaysLeavesItPlaying
 TEST_F(PluginProcessor, aVersionOneSessionLoadsWithTheNewParametersAtTheirDefaults)
 {
     juce::MemoryBlock data;
-    ASSERT_TRUE(juce::File(juce::String(TORCHAMP_FUZZ_DIR) + "/corpus/state/version1-session.bin").loadFileAsData(data));
+    ASSERT_TRUE(juce::File(juce::String(TORCHAMP_FUZZ_DIR) + "/corpus/state/version1-session.bin")
+                    .loadFileAsData(data));
     TorchAmpProcessor p;
     p.setStateInformation(data.getData(), static_cast<int>(data.getSize()));
     ASSERT_TRUE(p.waitForModelLoads());
@@ -885,7 +910,8 @@ TEST_F(PluginProcessor, aVersionTwoSessionRestoresItsImpulseResponseAndTheChains
 {
     // A stored session of this version: its format must keep loading in later versions.
     juce::MemoryBlock data;
-    ASSERT_TRUE(juce::File(juce::String(TORCHAMP_FUZZ_DIR) + "/corpus/state/version2-cabinet.bin").loadFileAsData(data));
+    ASSERT_TRUE(juce::File(juce::String(TORCHAMP_FUZZ_DIR) + "/corpus/state/version2-cabinet.bin")
+                    .loadFileAsData(data));
     TorchAmpProcessor p;
     p.setStateInformation(data.getData(), static_cast<int>(data.getSize()));
     ASSERT_TRUE(p.waitForModelLoads());
@@ -905,26 +931,28 @@ TEST_F(PluginProcessor, aVersionTwoSessionRestoresItsImpulseResponseAndTheChains
 
 TEST_F(PluginProcessor, swapsImpulseResponsesWhileProcessingWithoutHeapCalls)
 {
-    const std::array<juce::File, 3> files { writeTestImpulseResponse("torchamp-swap-a", 1, 48000, 21),
-                                            writeTestImpulseResponse("torchamp-swap-b", 2, 44100, 22),
-                                            writeTestImpulseResponse("torchamp-swap-c", 2, 96000, 23) };
+    const std::array<juce::File, 3> files{writeTestImpulseResponse("torchamp-swap-a", 1, 48000, 21),
+                                          writeTestImpulseResponse("torchamp-swap-b", 2, 44100, 22),
+                                          writeTestImpulseResponse("torchamp-swap-c", 2, 96000, 23)};
     TorchAmpProcessor p;
     setLayout(p, 2);
     setValue(p, ParameterId::gateOn, 1.0f);
     p.prepareToPlay(48000.0, 128);
-    std::atomic<bool> done { false };
-    std::thread loader([&] {
-        for (int i = 0; i < 12; ++i)
+    std::atomic<bool> done{false};
+    std::thread loader(
+        [&]
         {
-            if (i % 4 == 3)
-                p.setCabinetSource(i % 8 == 3 ? CabinetSource::builtIn : CabinetSource::none);
-            else
-                p.loadImpulseResponseFile(files[static_cast<size_t>(i % 4)]);
-            p.waitForModelLoads();
-            std::this_thread::sleep_for(std::chrono::milliseconds(5));
-        }
-        done = true;
-    });
+            for (int i = 0; i < 12; ++i)
+            {
+                if (i % 4 == 3)
+                    p.setCabinetSource(i % 8 == 3 ? CabinetSource::builtIn : CabinetSource::none);
+                else
+                    p.loadImpulseResponseFile(files[static_cast<size_t>(i % 4)]);
+                p.waitForModelLoads();
+                std::this_thread::sleep_for(std::chrono::milliseconds(5));
+            }
+            done = true;
+        });
     juce::AudioBuffer<float> buffer(2, 128);
     juce::MidiBuffer midi;
     long heapCalls = 0;
@@ -969,8 +997,10 @@ TEST_F(PluginProcessor, aSavedPresetRestoresEveryParameterTheModelAndTheImpulseR
     for (const auto& info : parameterCatalogue())
         if (info.id != ParameterId::bypass)
             setValue(p, info.id,
-                     info.kind == ParameterKind::toggle ? 1.0f : info.minimum + 0.7f * (info.maximum - info.minimum));
-    for (bool embed : { false, true })
+                     info.kind == ParameterKind::toggle
+                         ? 1.0f
+                         : info.minimum + 0.7f * (info.maximum - info.minimum));
+    for (bool embed : {false, true})
     {
         p.savePresetFile(presetFile, embed);
         ASSERT_TRUE(p.waitForModelLoads());
@@ -985,7 +1015,10 @@ TEST_F(PluginProcessor, aSavedPresetRestoresEveryParameterTheModelAndTheImpulseR
         EXPECT_EQ(written->impulseResponse->sha256, p.cabinetStatus().sha256);
 
         TorchAmpProcessor q;
-        q.loadPresetFile(presetFile);
+        if (embed)
+            q.openFile(presetFile); // as a drop: a .json file that says it is a preset
+        else
+            q.loadPresetFile(presetFile);
         ASSERT_TRUE(q.waitForModelLoads());
         EXPECT_EQ(q.presetMessage(), "Loaded preset Crunch.json");
         EXPECT_EQ(q.modelStatus().sha256, p.modelStatus().sha256);
@@ -993,14 +1026,16 @@ TEST_F(PluginProcessor, aSavedPresetRestoresEveryParameterTheModelAndTheImpulseR
         EXPECT_EQ(q.cabinetStatus().source, CabinetSource::file);
         EXPECT_EQ(q.cabinetStatus().sha256, p.cabinetStatus().sha256);
         for (const auto& info : parameterCatalogue())
-            EXPECT_NEAR(q.parameterValue(info.id), p.parameterValue(info.id), 1e-4f * (info.maximum - info.minimum))
+            EXPECT_NEAR(q.parameterValue(info.id), p.parameterValue(info.id),
+                        1e-4f * (info.maximum - info.minimum))
                 << info.key;
     }
 
     // A preset that cannot be read leaves everything as it is and says why.
     TorchAmpProcessor r;
     const auto damaged = folder.getChildFile("damaged.json");
-    ASSERT_TRUE(damaged.replaceWithText("{\"format\": \"torchamp-preset\", \"version\": 1, \"parameters\": {\"bass\": 99}}"));
+    ASSERT_TRUE(damaged.replaceWithText(
+        "{\"format\": \"torchamp-preset\", \"version\": 1, \"parameters\": {\"bass\": 99}}"));
     r.loadPresetFile(damaged);
     ASSERT_TRUE(r.waitForModelLoads());
     EXPECT_EQ(r.presetMessage().rfind("damaged.json: ", 0), 0u) << r.presetMessage();

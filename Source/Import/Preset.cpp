@@ -5,6 +5,7 @@
 #include "JsonReading.h"
 #include "Sha256.h"
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 
@@ -125,7 +126,8 @@ Preset readPresetJson(const Json& root)
     if (root.contains("cabinet_latency"))
     {
         const auto& mode = root["cabinet_latency"];
-        const auto latency = mode.is_string() ? convolutionLatencyFromName(mode.get<std::string>()) : std::nullopt;
+        const auto latency =
+            mode.is_string() ? convolutionLatencyFromName(mode.get<std::string>()) : std::nullopt;
         if (latency)
             preset.cabinetLatency = *latency;
         else
@@ -162,6 +164,12 @@ ParameterValues Preset::values() const
     for (const auto& [id, value] : parameters)
         v.set(id, value);
     return v;
+}
+
+bool looksLikePreset(const std::vector<char>& bytes)
+{
+    const auto marker = "\"" + std::string(formatName) + "\"";
+    return std::search(bytes.begin(), bytes.end(), marker.begin(), marker.end()) != bytes.end();
 }
 
 Result<Preset> parsePreset(const std::vector<char>& bytes, const std::string& displayName)

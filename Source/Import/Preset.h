@@ -67,6 +67,10 @@ std::optional<ConvolutionLatency> convolutionLatencyFromName(const std::string& 
     embedded files whose bytes do not match their SHA-256. Off the audio thread. */
 Result<Preset> parsePreset(const std::vector<char>& bytes, const std::string& displayName);
 
+/** Whether `bytes` say they are a TorchAmp preset (the "format" name appears in them), which
+    tells a preset from a JSON model before either is decoded. Any thread but the audio thread. */
+bool looksLikePreset(const std::vector<char>& bytes);
+
 /** Reads (at most FileLimits::maxPresetBytes, with readFileBytes()) and decodes a preset. */
 Result<Preset> readPreset(const std::string& path);
 

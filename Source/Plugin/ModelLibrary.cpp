@@ -66,12 +66,6 @@ std::string describePreset(const Preset& preset)
            ", " + std::to_string(preset.parameters.size()) + " parameters";
 }
 
-bool isPreset(const std::vector<char>& bytes)
-{
-    static const std::string marker = "\"torchamp-preset\"";
-    return std::search(bytes.begin(), bytes.end(), marker.begin(), marker.end()) != bytes.end();
-}
-
 void describeModel(LibraryEntry& e, const std::vector<char>& bytes)
 {
     if (looksLikeJsonModel(bytes))
@@ -197,7 +191,7 @@ LibraryEntry ModelLibrary::describe(LibraryEntry e)
     auto bytes = readFileBytes(e.path, json ? FileLimits::maxPresetBytes : FileLimits::maxModelBytes);
     if (!bytes)
         return e.error = bytes.error(), e;
-    if (json && isPreset(*bytes))
+    if (json && looksLikePreset(*bytes))
     {
         e.kind = LibraryEntryKind::preset;
         e.format = "TorchAmp preset";

@@ -20,15 +20,6 @@ juce::String signedDb(float db)
     return (db >= 0.0f ? "+" : "") + juce::String(db, 1) + " dB";
 }
 
-/** Whether `file` is a TorchAmp preset rather than a JSON model: presets say so near their start. */
-bool isPresetFile(const juce::File& file)
-{
-    if (!file.hasFileExtension("json"))
-        return false;
-    juce::FileInputStream in(file);
-    return in.openedOk() && in.readString().substring(0, 4096).contains("\"torchamp-preset\"");
-}
-
 } // namespace
 
 TorchAmpEditor::TorchAmpEditor(TorchAmpProcessor& p)
@@ -40,7 +31,7 @@ TorchAmpEditor::TorchAmpEditor(TorchAmpProcessor& p)
       mixPedal(p.parameters(), "Mix", std::nullopt), outputPedal(p.parameters(), "Output", std::nullopt),
       browser(p.library(),
               LibraryBrowser::Actions{
-                  [this](const LibraryEntry& e) { openFile(juce::File(e.path)); },
+                  [this](const LibraryEntry& e) { processor.openFile(juce::File(e.path)); },
                   [this] { return processor.modelStatus().path; },
               })
 {
@@ -221,17 +212,6 @@ void TorchAmpEditor::chooseFile(const juce::String& prompt, const juce::String& 
                              if (fc.getResult() != juce::File())
                                  then(fc.getResult());
                          });
-}
-
-void TorchAmpEditor::openFile(const juce::File& file)
-{
-    const auto kind = ModelLibrary::kindOf(file.getFullPathName().toStdString());
-    if (kind == LibraryEntryKind::impulseResponse)
-        processor.loadImpulseResponseFile(file);
-    else if (isPresetFile(file))
-        processor.loadPresetFile(file);
-    else
-        processor.loadModelFile(file);
 }
 
 void TorchAmpEditor::refreshModelInfo()
@@ -472,7 +452,7 @@ void TorchAmpEditor::filesDropped(const juce::StringArray& files, int, int)
     dragHover = false;
     repaint();
     if (files.size() == 1)
-        openFile(juce::File(files[0]));
+        processor.openFile(juce::File(files[0]));
 }
 
 } // namespace torchamp

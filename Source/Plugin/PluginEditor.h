@@ -32,10 +32,6 @@ public:
     void fileDragEnter(const juce::StringArray&, int, int) override;
     void fileDragExit(const juce::StringArray&) override;
 
-    /// Opens a file by what it is: a model, an impulse response (.wav, .aif, .aiff, .flac) or a
-    /// TorchAmp preset (.json that says so), as a drop or the library does.
-    void openFile(const juce::File& file);
-
     /// What the editor shows, for tests.
     juce::String statusText() const { return status.getText(); }
     juce::String architectureText() const { return architecture.getText(); }

@@ -20,7 +20,8 @@ juce::AudioParameterFloatAttributes attributesFor(const ParameterInfo& info)
     const juce::String unit(info.unit);
     const int decimals = unit == "%" || info.step >= 1.0f ? 0 : info.step > 0.0f ? 1 : 2;
     return juce::AudioParameterFloatAttributes().withLabel(unit).withStringFromValueFunction(
-        [unit, decimals](float v, int) { return juce::String(v, decimals) + (unit.isEmpty() ? "" : " " + unit); });
+        [unit, decimals](float v, int)
+        { return juce::String(v, decimals) + (unit.isEmpty() ? "" : " " + unit); });
 }
 
 juce::NormalisableRange<float> rangeOf(const ParameterInfo& info)
@@ -34,8 +35,8 @@ juce::NormalisableRange<float> rangeOf(const ParameterInfo& info)
 } // namespace
 
 ModelKnobParameter::ModelKnobParameter(const ParameterInfo& info, int i)
-    : juce::AudioParameterFloat(TorchAmpProcessor::hostId(info.id), info.name, rangeOf(info), info.defaultValue,
-                                attributesFor(info)),
+    : juce::AudioParameterFloat(TorchAmpProcessor::hostId(info.id), info.name, rangeOf(info),
+                                info.defaultValue, attributesFor(info)),
       index(i)
 {
 }
@@ -65,7 +66,7 @@ bool ModelKnobParameter::isInUse() const
 juce::ParameterID TorchAmpProcessor::hostId(ParameterId id)
 {
     const auto& info = parameterInfo(id);
-    return { info.key, info.version };
+    return {info.key, info.version};
 }
 
 TorchAmpProcessor::TorchAmpProcessor()
@@ -98,7 +99,8 @@ TorchAmpProcessor::TorchAmpProcessor()
     cabinetLoader.load(std::move(cabinetRequest));
     applyBundledPreset();
     shownGeneration = worker.status().generation;
-    worker.onLoadFinished = [this] {
+    worker.onLoadFinished = [this]
+    {
         // Knob names and defaults follow the new model at once (parameters are thread-safe); the
         // host hears of new names and latency on the message thread.
         const auto latest = worker.status();
@@ -124,7 +126,8 @@ juce::AudioProcessorValueTreeState::ParameterLayout TorchAmpProcessor::createPar
         if (const int k = knobIndex(info.id); k >= 0)
             layout.add(std::make_unique<ModelKnobParameter>(info, k));
         else if (info.kind == ParameterKind::toggle)
-            layout.add(std::make_unique<juce::AudioParameterBool>(hostId(info.id), info.name, info.defaultValue >= 0.5f));
+            layout.add(std::make_unique<juce::AudioParameterBool>(hostId(info.id), info.name,
+                                                                  info.defaultValue >= 0.5f));
         else
             layout.add(std::make_unique<juce::AudioParameterFloat>(hostId(info.id), info.name, rangeOf(info),
                                                                    info.defaultValue, attributesFor(info)));
@@ -183,7 +186,8 @@ void TorchAmpProcessor::handleAsyncUpdate()
     const int modelGeneration = worker.status().generation;
     const int cabinetGeneration = cabinetLoader.status().generation;
     const int latency = chain.latencySamples();
-    if (modelGeneration == shownGeneration && cabinetGeneration == shownCabinetGeneration && latency == shownLatency)
+    if (modelGeneration == shownGeneration && cabinetGeneration == shownCabinetGeneration &&
+        latency == shownLatency)
         return;
     shownGeneration = modelGeneration;
     shownCabinetGeneration = cabinetGeneration;
@@ -204,39 +208,45 @@ void TorchAmpProcessor::loadImpulseResponseFile(const juce::File& file)
     r.source = CabinetSource::file;
     r.path = file.getFullPathName().toStdString();
     r.readFromPath = true;
-    jobs.post([this, r]() mutable {
-        cabinetLoader.load(std::move(r));
-        triggerAsyncUpdate();
-    });
+    jobs.post(
+        [this, r]() mutable
+        {
+            cabinetLoader.load(std::move(r));
+            triggerAsyncUpdate();
+        });
 }
 
 void TorchAmpProcessor::setCabinetSource(CabinetSource source)
 {
     if (source == CabinetSource::file)
         return;
-    jobs.post([this, source] {
-        ImpulseResponseLoader::Request r;
-        r.source = source;
-        cabinetLoader.load(std::move(r));
-        triggerAsyncUpdate();
-    });
+    jobs.post(
+        [this, source]
+        {
+            ImpulseResponseLoader::Request r;
+            r.source = source;
+            cabinetLoader.load(std::move(r));
+            triggerAsyncUpdate();
+        });
 }
 
 void TorchAmpProcessor::setCabinetLatency(ConvolutionLatency latency)
 {
-    jobs.post([this, latency] {
-        if (const auto problem = chain.setCabinetLatency(latency); !problem.empty())
-            cabinetLoader.reportFailure(problem);
-        triggerAsyncUpdate();
-    });
+    jobs.post(
+        [this, latency]
+        {
+            if (const auto problem = chain.setCabinetLatency(latency); !problem.empty())
+                cabinetLoader.reportFailure(problem);
+            triggerAsyncUpdate();
+        });
 }
 
 float TorchAmpProcessor::calibrationGainDb() const
 {
     const auto info = worker.status().info;
-    return InputGain::calibrationDb(parameterValue(ParameterId::calibrateInput) >= 0.5f,
-                                    parameterValue(ParameterId::interfaceLevel),
-                                    info != nullptr ? info->inputLevelDbu : std::numeric_limits<float>::quiet_NaN());
+    return InputGain::calibrationDb(
+        parameterValue(ParameterId::calibrateInput) >= 0.5f, parameterValue(ParameterId::interfaceLevel),
+        info != nullptr ? info->inputLevelDbu : std::numeric_limits<float>::quiet_NaN());
 }
 
 ModelLibrary& TorchAmpProcessor::library()
@@ -283,8 +293,8 @@ void TorchAmpProcessor::prepareToPlay(double newSampleRate, int maximumExpectedS
     // it rebuilds the model and the impulse response (from the file's own samples) for the rate.
     for (const auto& info : parameterCatalogue())
         chain.setParameter(info.id, parameterValue(info.id));
-    chain.prepare({ newSampleRate, maximumExpectedSamplesPerBlock,
-                    std::max(getTotalNumInputChannels(), getTotalNumOutputChannels()) });
+    chain.prepare({newSampleRate, maximumExpectedSamplesPerBlock,
+                   std::max(getTotalNumInputChannels(), getTotalNumOutputChannels())});
     shownLatency = chain.latencySamples();
     setLatencySamples(shownLatency);
 }
@@ -330,7 +340,8 @@ void TorchAmpProcessor::run(juce::AudioBuffer<float>& buffer, bool bypassed) noe
 
     if (n > 0)
     {
-        const double seconds = juce::Time::highResolutionTicksToSeconds(juce::Time::getHighResolutionTicks() - start);
+        const double seconds =
+            juce::Time::highResolutionTicksToSeconds(juce::Time::getHighResolutionTicks() - start);
         const auto load = static_cast<float>(seconds * sampleRate / n);
         const float previous = cpuLoadValue.load(std::memory_order_relaxed);
         if (std::isfinite(load))
@@ -376,8 +387,8 @@ std::optional<std::vector<char>> storedFile(const juce::XmlElement& element, std
     if (declaredSize < 0 || static_cast<std::size_t>(declaredSize) > maxBytes)
         return std::nullopt;
     juce::MemoryOutputStream decoded;
-    if (!juce::Base64::convertFromBase64(decoded, element.getAllSubText().trim())
-        || static_cast<int>(decoded.getDataSize()) != declaredSize)
+    if (!juce::Base64::convertFromBase64(decoded, element.getAllSubText().trim()) ||
+        static_cast<int>(decoded.getDataSize()) != declaredSize)
         return std::nullopt;
     const auto* bytes = static_cast<const char*>(decoded.getData());
     return std::vector<char>(bytes, bytes + decoded.getDataSize());
@@ -434,20 +445,24 @@ void TorchAmpProcessor::sanitiseParameterValues(juce::XmlElement& params) const
     // range: such a value takes the parameter's default, an out-of-range one its nearest end.
     for (auto* p : params.getChildWithTagNameIterator("PARAM"))
     {
-        const auto* parameter = dynamic_cast<juce::RangedAudioParameter*>(state.getParameter(p->getStringAttribute("id")));
+        const auto* parameter =
+            dynamic_cast<juce::RangedAudioParameter*>(state.getParameter(p->getStringAttribute("id")));
         if (parameter == nullptr || !p->hasAttribute("value"))
             continue;
         const auto& range = parameter->getNormalisableRange();
         const double value = p->getDoubleAttribute("value");
-        p->setAttribute("value", std::isfinite(value)
-                                     ? juce::jlimit(static_cast<double>(range.start), static_cast<double>(range.end), value)
-                                     : static_cast<double>(parameter->convertFrom0to1(parameter->getDefaultValue())));
+        p->setAttribute(
+            "value",
+            std::isfinite(value)
+                ? juce::jlimit(static_cast<double>(range.start), static_cast<double>(range.end), value)
+                : static_cast<double>(parameter->convertFrom0to1(parameter->getDefaultValue())));
     }
 }
 
 void TorchAmpProcessor::setStateInformation(const void* data, int sizeInBytes)
 {
-    if (data == nullptr || sizeInBytes <= 0 || static_cast<std::size_t>(sizeInBytes) > FileLimits::maxStateBytes)
+    if (data == nullptr || sizeInBytes <= 0 ||
+        static_cast<std::size_t>(sizeInBytes) > FileLimits::maxStateBytes)
         return;
     const auto root = parseStateXml(data, sizeInBytes);
     if (root == nullptr || !root->hasTagName("TorchAmpState"))
@@ -481,7 +496,8 @@ void TorchAmpProcessor::restoreModel(const juce::XmlElement* model)
     auto bytes = storedFile(*model, FileLimits::maxModelBytes);
     if (!bytes)
         return worker.reportFailure(
-            name + ": the model stored in this session is damaged or too large; the current model keeps playing");
+            name +
+            ": the model stored in this session is damaged or too large; the current model keeps playing");
     const auto path = model->getStringAttribute("path");
     ModelLoadWorker::Request r;
     r.bytes = std::move(*bytes);
@@ -496,9 +512,9 @@ void TorchAmpProcessor::restoreModel(const juce::XmlElement* model)
 void TorchAmpProcessor::restoreCabinet(const juce::XmlElement* cabinet)
 {
     // Sessions of version 1 have no impulse response: none plays, as it did then.
-    const auto latency = cabinet != nullptr
-                             ? convolutionLatencyFromName(cabinet->getStringAttribute("latency").toStdString())
-                             : std::nullopt;
+    const auto latency =
+        cabinet != nullptr ? convolutionLatencyFromName(cabinet->getStringAttribute("latency").toStdString())
+                           : std::nullopt;
     if (latency.value_or(ConvolutionLatency::zero) != chain.cabinetLatency())
         setCabinetLatency(latency.value_or(ConvolutionLatency::zero));
     ImpulseResponseLoader::Request r;
@@ -521,13 +537,16 @@ void TorchAmpProcessor::restoreCabinet(const juce::XmlElement* cabinet)
         return;
     auto bytes = storedFile(*cabinet, FileLimits::maxImpulseResponseBytes);
     if (!bytes)
-        return cabinetLoader.reportFailure(r.displayName + ": the impulse response stored in this session is "
-                                                           "damaged or too large; the current one keeps playing");
+        return cabinetLoader.reportFailure(r.displayName +
+                                           ": the impulse response stored in this session is "
+                                           "damaged or too large; the current one keeps playing");
     r.bytes = std::move(*bytes);
-    jobs.post([this, r]() mutable {
-        cabinetLoader.load(std::move(r));
-        triggerAsyncUpdate();
-    });
+    jobs.post(
+        [this, r]() mutable
+        {
+            cabinetLoader.load(std::move(r));
+            triggerAsyncUpdate();
+        });
 }
 
 void TorchAmpProcessor::applyBundledPreset()
@@ -544,26 +563,48 @@ void TorchAmpProcessor::applyBundledPreset()
         worker.reportFailure(problems);
 }
 
+void TorchAmpProcessor::openFile(const juce::File& file)
+{
+    const auto path = file.getFullPathName().toStdString();
+    if (ModelLibrary::kindOf(path) == LibraryEntryKind::impulseResponse)
+        return loadImpulseResponseFile(file);
+    if (!file.hasFileExtension("json"))
+        return loadModelFile(file);
+    jobs.post(
+        [this, file, path]
+        {
+            auto bytes = readFileBytes(path, FileLimits::maxPresetBytes);
+            if (bytes && looksLikePreset(*bytes))
+                applyPresetFile(path, parsePreset(*bytes, fileNameOf(path)));
+            else
+                loadModelFile(file); // the model loader says why a file that is neither cannot play
+        });
+}
+
 void TorchAmpProcessor::loadPresetFile(const juce::File& file)
 {
     const auto path = file.getFullPathName().toStdString();
-    jobs.post([this, path] {
-        auto preset = readPreset(path);
-        if (!preset)
-            return setPresetMessage(preset.error());
-        const auto problems = applyPreset(*preset, path);
-        setPresetMessage(problems.empty() ? "Loaded preset " + fileNameOf(path) : problems);
-    });
+    jobs.post([this, path] { applyPresetFile(path, readPreset(path)); });
+}
+
+void TorchAmpProcessor::applyPresetFile(const std::string& path, Result<Preset> preset)
+{
+    if (!preset)
+        return setPresetMessage(preset.error());
+    const auto problems = applyPreset(*preset, path);
+    setPresetMessage(problems.empty() ? "Loaded preset " + fileNameOf(path) : problems);
 }
 
 void TorchAmpProcessor::savePresetFile(const juce::File& file, bool embedFiles)
 {
     const auto path = file.getFullPathName().toStdString();
     const auto name = file.getFileNameWithoutExtension().toStdString();
-    jobs.post([this, path, name, embedFiles] {
-        const auto error = writePreset(path, currentPreset(name, embedFiles));
-        setPresetMessage(error.empty() ? "Saved preset " + fileNameOf(path) : error);
-    });
+    jobs.post(
+        [this, path, name, embedFiles]
+        {
+            const auto error = writePreset(path, currentPreset(name, embedFiles));
+            setPresetMessage(error.empty() ? "Saved preset " + fileNameOf(path) : error);
+        });
 }
 
 std::string TorchAmpProcessor::presetMessage() const
@@ -586,7 +627,8 @@ namespace
 
 /** A file the preset refers to; its bytes go inside when asked, or when the file is no longer
     where it was loaded from (a session opened on another machine), so the preset still plays. */
-PresetAsset assetOf(const std::string& path, const std::string& sha256, const std::vector<char>& bytes, bool embed)
+PresetAsset assetOf(const std::string& path, const std::string& sha256, const std::vector<char>& bytes,
+                    bool embed)
 {
     PresetAsset asset;
     asset.path = path;
@@ -606,12 +648,12 @@ Preset TorchAmpProcessor::currentPreset(const std::string& name, bool embedFiles
         preset.parameters[info.id] = parameterValue(info.id);
     const auto model = worker.status();
     if (model.isDefault && model.path.empty())
-        preset.model = PresetAsset { {}, {}, std::nullopt, true };
+        preset.model = PresetAsset{{}, {}, std::nullopt, true};
     else if (model.bytes != nullptr)
         preset.model = assetOf(model.path, model.sha256, *model.bytes, embedFiles);
     const auto cabinet = cabinetLoader.status();
     if (cabinet.source == CabinetSource::builtIn)
-        preset.impulseResponse = PresetAsset { {}, {}, std::nullopt, true };
+        preset.impulseResponse = PresetAsset{{}, {}, std::nullopt, true};
     else if (cabinet.source == CabinetSource::file)
         preset.impulseResponse = assetOf(cabinet.path, cabinet.sha256, *cabinet.bytes, embedFiles);
     else
@@ -629,7 +671,8 @@ std::string TorchAmpProcessor::applyPresetWith(const Preset& preset, const std::
                                                bool compareWithLibTorch)
 {
     std::string problems;
-    auto note = [&problems](const std::string& problem) {
+    auto note = [&problems](const std::string& problem)
+    {
         if (!problem.empty())
             problems += (problems.empty() ? "" : "; ") + problem;
     };
@@ -671,7 +714,8 @@ std::string TorchAmpProcessor::loadPresetModel(const Preset& preset, const std::
         applyModelToParameters(*status.info, false);
         return {};
     }
-    return status.lastError.empty() ? fileNameOf(presetPath) + ": another model was loaded meanwhile" : status.lastError;
+    return status.lastError.empty() ? fileNameOf(presetPath) + ": another model was loaded meanwhile"
+                                    : status.lastError;
 }
 
 std::string TorchAmpProcessor::loadPresetCabinet(const Preset& preset, const std::string& presetPath)
@@ -685,7 +729,8 @@ std::string TorchAmpProcessor::loadPresetCabinet(const Preset& preset, const std
         r.source = CabinetSource::builtIn;
     else
     {
-        auto bytes = presetAssetBytes(*preset.impulseResponse, presetPath, FileLimits::maxImpulseResponseBytes);
+        auto bytes =
+            presetAssetBytes(*preset.impulseResponse, presetPath, FileLimits::maxImpulseResponseBytes);
         if (!bytes)
             return bytes.error();
         r.source = CabinetSource::file;

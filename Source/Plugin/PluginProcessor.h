@@ -31,7 +31,8 @@ public:
 
 private:
     const int index;
-    mutable juce::SpinLock nameLock; // message thread vs host threads asking for names; never the audio thread
+    mutable juce::SpinLock
+        nameLock; // message thread vs host threads asking for names; never the audio thread
     juce::String modelName;
 };
 
@@ -49,7 +50,8 @@ class TorchAmpProcessor : public juce::AudioProcessor, private juce::AsyncUpdate
 public:
     static constexpr int knobPoolSize = ModelLimits::maxKnobs;
     /// Files beside the plugin's binary that replace the embedded default model, in this order.
-    static constexpr const char* bundledModelNames[] = { "DefaultModel.nam", "DefaultModel.json", "DefaultModel.pt" };
+    static constexpr const char* bundledModelNames[] = {"DefaultModel.nam", "DefaultModel.json",
+                                                        "DefaultModel.pt"};
     /// A preset beside the plugin's binary that every new instance starts from (its model, impulse
     /// response and parameters): a capture, a cabinet and settings shipped as a plugin of their own.
     static constexpr const char* bundledPresetName = "DefaultPreset.json";
@@ -69,7 +71,8 @@ public:
 
     /// Audio thread: no allocation, lock or system call (checked by the RealtimeSanitizer build).
     void processBlock(juce::AudioBuffer<float>&, juce::MidiBuffer&) noexcept TORCHAMP_NONBLOCKING override;
-    void processBlockBypassed(juce::AudioBuffer<float>&, juce::MidiBuffer&) noexcept TORCHAMP_NONBLOCKING override;
+    void processBlockBypassed(juce::AudioBuffer<float>&,
+                              juce::MidiBuffer&) noexcept TORCHAMP_NONBLOCKING override;
     using AudioProcessor::processBlock;
     using AudioProcessor::processBlockBypassed;
     juce::AudioProcessorParameter* getBypassParameter() const override { return bypassParameter; }
@@ -134,8 +137,13 @@ public:
     /// Trades the cabinet's latency for CPU (rebuilt off the message thread; the host is told the
     /// new latency).
     void setCabinetLatency(ConvolutionLatency latency);
+    /// The cabinet's latency mode. Any thread but the audio thread.
     ConvolutionLatency cabinetLatency() const { return chain.cabinetLatency(); }
 
+    /// Opens a file by what it is, as a drop on the editor or the library does: an impulse response
+    /// (by its extension), a preset (a JSON file that says so: looksLikePreset()) or a model. The
+    /// file is read off the message thread.
+    void openFile(const juce::File& file);
     /// Starts loading a preset (Preset.h: model, impulse response, parameters) off the message thread.
     void loadPresetFile(const juce::File& file);
     /// Starts saving the model, the impulse response, the cabinet's latency and every parameter as
@@ -193,27 +201,30 @@ private:
     ModelLoadWorker::Request defaultModelRequest(EngineChoice engine, bool allowBundled) const;
     void loadDefaultModel();
     void applyBundledPreset();
-    std::string applyPresetWith(const Preset& preset, const std::string& presetPath, bool compareWithLibTorch);
-    std::string loadPresetModel(const Preset& preset, const std::string& presetPath, bool compareWithLibTorch);
+    std::string applyPresetWith(const Preset& preset, const std::string& presetPath,
+                                bool compareWithLibTorch);
+    std::string loadPresetModel(const Preset& preset, const std::string& presetPath,
+                                bool compareWithLibTorch);
     std::string loadPresetCabinet(const Preset& preset, const std::string& presetPath);
     void setParametersFromPreset(const Preset& preset);
     void setPresetMessage(const std::string& message);
+    void applyPresetFile(const std::string& path, Result<Preset> preset);
     void applyModelToParameters(const ModelInfo& info, bool resetKnobsToDefaults);
     void run(juce::AudioBuffer<float>& buffer, bool bypassed) noexcept TORCHAMP_NONBLOCKING;
 
     EffectChain chain;
-    ModelLoadWorker worker { chain };
-    ImpulseResponseLoader cabinetLoader { chain };
+    ModelLoadWorker worker{chain};
+    ImpulseResponseLoader cabinetLoader{chain};
 
     juce::AudioProcessorValueTreeState state;
-    std::array<std::atomic<float>*, parameterCount> rawValues {};
-    std::array<juce::RangedAudioParameter*, parameterCount> hostParameters {};
+    std::array<std::atomic<float>*, parameterCount> rawValues{};
+    std::array<juce::RangedAudioParameter*, parameterCount> hostParameters{};
     juce::AudioProcessorParameter* bypassParameter = nullptr;
-    std::array<ModelKnobParameter*, knobPoolSize> knobParameters {};
+    std::array<ModelKnobParameter*, knobPoolSize> knobParameters{};
 
-    std::atomic<bool> knobDefaultsPending { false };
-    std::atomic<EngineChoice> engineChoice { EngineChoice::automatic };
-    std::atomic<bool> safeMode { true };
+    std::atomic<bool> knobDefaultsPending{false};
+    std::atomic<EngineChoice> engineChoice{EngineChoice::automatic};
+    std::atomic<bool> safeMode{true};
     int shownGeneration = -1, shownCabinetGeneration = -1, shownLatency = 0;
 
     mutable std::mutex presetMutex;
@@ -221,7 +232,7 @@ private:
     std::unique_ptr<ModelLibrary> modelLibrary;
 
     double sampleRate = 48000.0;
-    std::atomic<float> cpuLoadValue { 0.0f }, outputPeakValue { 0.0f };
+    std::atomic<float> cpuLoadValue{0.0f}, outputPeakValue{0.0f};
 
     // Last: stopped (its running job finished) before anything a job uses is destroyed.
     JobThread jobs;
