@@ -75,8 +75,10 @@ struct FileLimits
     /// A preset may carry its model and its impulse response in base64 (4/3 of their bytes).
     static constexpr std::size_t maxPresetBytes =
         (maxModelBytes + maxImpulseResponseBytes) / 3 * 4 + (std::size_t{1} << 20);
-    /// A saved session holds the model's bytes in base64 (4/3 of them) and the parameters.
-    static constexpr std::size_t maxStateBytes = maxModelBytes / 3 * 4 + (std::size_t{1} << 20);
+    /// A saved session holds the model's and the impulse response's bytes in base64 (4/3 of them)
+    /// and the parameters.
+    static constexpr std::size_t maxStateBytes =
+        (maxModelBytes + maxImpulseResponseBytes) / 3 * 4 + (std::size_t{1} << 20);
 };
 
 } // namespace torchamp

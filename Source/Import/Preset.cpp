@@ -5,6 +5,7 @@
 #include "JsonReading.h"
 #include "Sha256.h"
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 
@@ -18,11 +19,6 @@ using import::fail;
 using import::Json;
 
 constexpr const char* formatName = "torchamp-preset";
-
-const char* latencyName(ConvolutionLatency latency)
-{
-    return latency == ConvolutionLatency::lowCpu ? "low-cpu" : "zero";
-}
 
 std::string describe(const Json& value)
 {
@@ -130,10 +126,10 @@ Preset readPresetJson(const Json& root)
     if (root.contains("cabinet_latency"))
     {
         const auto& mode = root["cabinet_latency"];
-        if (mode == "zero")
-            preset.cabinetLatency = ConvolutionLatency::zero;
-        else if (mode == "low-cpu")
-            preset.cabinetLatency = ConvolutionLatency::lowCpu;
+        const auto latency =
+            mode.is_string() ? convolutionLatencyFromName(mode.get<std::string>()) : std::nullopt;
+        if (latency)
+            preset.cabinetLatency = *latency;
         else
             fail("\"cabinet_latency\" must be \"zero\" or \"low-cpu\", not " + describe(mode));
     }
@@ -148,12 +144,32 @@ std::string folderOf(const std::string& path)
 
 } // namespace
 
+const char* convolutionLatencyName(ConvolutionLatency latency) noexcept
+{
+    return latency == ConvolutionLatency::lowCpu ? "low-cpu" : "zero";
+}
+
+std::optional<ConvolutionLatency> convolutionLatencyFromName(const std::string& name) noexcept
+{
+    if (name == "zero")
+        return ConvolutionLatency::zero;
+    if (name == "low-cpu")
+        return ConvolutionLatency::lowCpu;
+    return std::nullopt;
+}
+
 ParameterValues Preset::values() const
 {
     ParameterValues v;
     for (const auto& [id, value] : parameters)
         v.set(id, value);
     return v;
+}
+
+bool looksLikePreset(const std::vector<char>& bytes)
+{
+    const auto marker = "\"" + std::string(formatName) + "\"";
+    return std::search(bytes.begin(), bytes.end(), marker.begin(), marker.end()) != bytes.end();
 }
 
 Result<Preset> parsePreset(const std::vector<char>& bytes, const std::string& displayName)
@@ -198,7 +214,7 @@ std::string serialisePreset(const Preset& preset)
         root["impulse_response"] = writeAsset(*preset.impulseResponse);
     else if (preset.withoutImpulseResponse)
         root["impulse_response"] = nullptr;
-    root["cabinet_latency"] = latencyName(preset.cabinetLatency);
+    root["cabinet_latency"] = convolutionLatencyName(preset.cabinetLatency);
     return root.dump(2) + "\n";
 }
 

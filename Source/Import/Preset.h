@@ -57,10 +57,19 @@ struct Preset
     ParameterValues values() const;
 };
 
+/** "zero" or "low-cpu": the words of presets, sessions and torchamp-render. */
+const char* convolutionLatencyName(ConvolutionLatency latency) noexcept;
+/** The mode named `name` (convolutionLatencyName()'s words), or std::nullopt. */
+std::optional<ConvolutionLatency> convolutionLatencyFromName(const std::string& name) noexcept;
+
 /** Decodes a preset; every message starts with `displayName`. Refuses what is not a TorchAmp
     preset, newer format versions, parameter values outside their ranges or not numbers, and
     embedded files whose bytes do not match their SHA-256. Off the audio thread. */
 Result<Preset> parsePreset(const std::vector<char>& bytes, const std::string& displayName);
+
+/** Whether `bytes` say they are a TorchAmp preset (the "format" name appears in them), which
+    tells a preset from a JSON model before either is decoded. Any thread but the audio thread. */
+bool looksLikePreset(const std::vector<char>& bytes);
 
 /** Reads (at most FileLimits::maxPresetBytes, with readFileBytes()) and decodes a preset. */
 Result<Preset> readPreset(const std::string& path);

@@ -1,13 +1,13 @@
 #include "ModelLoadWorker.h"
 
-#include <juce_cryptography/juce_cryptography.h>
+#include "Sha256.h"
 
 namespace torchamp
 {
 
 std::string sha256Hex(const std::vector<char>& bytes)
 {
-    return juce::SHA256(bytes.data(), bytes.size()).toHexString().toStdString();
+    return sha256Hex(bytes.data(), bytes.size());
 }
 
 ModelLoadWorker::ModelLoadWorker(EffectChain& c) : chain(c)

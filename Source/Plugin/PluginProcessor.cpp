@@ -2,15 +2,41 @@
 
 #include "BinaryFolder.h"
 #include "EmbeddedResources.h"
+#include "FileBytes.h"
 #include "PluginEditor.h"
+#include "Sha256.h"
+
+#include <limits>
 
 namespace torchamp
 {
 
-ModelKnobParameter::ModelKnobParameter(const juce::ParameterID& id, int i)
-    : juce::AudioParameterFloat(id, "Knob " + juce::String(i + 1), juce::NormalisableRange<float>(0.0f, 1.0f), 0.5f,
-                                juce::AudioParameterFloatAttributes().withStringFromValueFunction(
-                                    [](float v, int) { return juce::String(v, 2); })),
+namespace
+{
+
+/** How a continuous parameter shows its value: in its unit, to its step's precision. */
+juce::AudioParameterFloatAttributes attributesFor(const ParameterInfo& info)
+{
+    const juce::String unit(info.unit);
+    const int decimals = unit == "%" || info.step >= 1.0f ? 0 : info.step > 0.0f ? 1 : 2;
+    return juce::AudioParameterFloatAttributes().withLabel(unit).withStringFromValueFunction(
+        [unit, decimals](float v, int)
+        { return juce::String(v, decimals) + (unit.isEmpty() ? "" : " " + unit); });
+}
+
+juce::NormalisableRange<float> rangeOf(const ParameterInfo& info)
+{
+    juce::NormalisableRange<float> range(info.minimum, info.maximum, info.step);
+    if (info.skewCentre > 0.0f)
+        range.setSkewForCentre(info.skewCentre);
+    return range;
+}
+
+} // namespace
+
+ModelKnobParameter::ModelKnobParameter(const ParameterInfo& info, int i)
+    : juce::AudioParameterFloat(TorchAmpProcessor::hostId(info.id), info.name, rangeOf(info),
+                                info.defaultValue, attributesFor(info)),
       index(i)
 {
 }
@@ -37,24 +63,27 @@ bool ModelKnobParameter::isInUse() const
     return modelName.isNotEmpty();
 }
 
+juce::ParameterID TorchAmpProcessor::hostId(ParameterId id)
+{
+    const auto& info = parameterInfo(id);
+    return {info.key, info.version};
+}
+
 TorchAmpProcessor::TorchAmpProcessor()
     : AudioProcessor(BusesProperties()
                          .withInput("Input", juce::AudioChannelSet::stereo(), true)
                          .withOutput("Output", juce::AudioChannelSet::stereo(), true)),
       state(*this, nullptr, "TorchAmp", createParameterLayout())
 {
-    inputGainDb = state.getRawParameterValue(ParameterIds::inputGain.getParamID());
-    outputGainDb = state.getRawParameterValue(ParameterIds::outputGain.getParamID());
-    mixPercent = state.getRawParameterValue(ParameterIds::mix.getParamID());
-    bypassValue = state.getRawParameterValue(ParameterIds::bypass.getParamID());
-    normaliseValue = state.getRawParameterValue(ParameterIds::normalise.getParamID());
-    bypassParameter = state.getParameter(ParameterIds::bypass.getParamID());
-    for (int k = 0; k < knobPoolSize; ++k)
+    for (const auto& info : parameterCatalogue())
     {
-        knobValues[static_cast<size_t>(k)] = state.getRawParameterValue(ParameterIds::knob(k).getParamID());
-        knobParameters[static_cast<size_t>(k)] =
-            dynamic_cast<ModelKnobParameter*>(state.getParameter(ParameterIds::knob(k).getParamID()));
+        const auto i = static_cast<size_t>(info.id);
+        rawValues[i] = state.getRawParameterValue(info.key);
+        hostParameters[i] = state.getParameter(info.key);
+        if (const int k = knobIndex(info.id); k >= 0)
+            knobParameters[static_cast<size_t>(k)] = dynamic_cast<ModelKnobParameter*>(hostParameters[i]);
     }
+    bypassParameter = hostParameters[static_cast<size_t>(ParameterId::bypass)];
 
     // The default model plays from construction: read natively from the embedded file here, on
     // the host's thread, before any host call (no LibTorch); later models come through the
@@ -63,8 +92,15 @@ TorchAmpProcessor::TorchAmpProcessor()
     const auto status = worker.status();
     if (status.info != nullptr)
         applyModelToParameters(*status.info, true);
-    shownGeneration = status.generation;
-    worker.onLoadFinished = [this] {
+    // The built-in cabinet plays until the user loads a response (the default model is an amp
+    // that sounds like fizz without one); sessions and presets say otherwise when they need to.
+    ImpulseResponseLoader::Request cabinetRequest;
+    cabinetRequest.source = CabinetSource::builtIn;
+    cabinetLoader.load(std::move(cabinetRequest));
+    applyBundledPreset();
+    shownGeneration = worker.status().generation;
+    worker.onLoadFinished = [this]
+    {
         // Knob names and defaults follow the new model at once (parameters are thread-safe); the
         // host hears of new names and latency on the message thread.
         const auto latest = worker.status();
@@ -82,22 +118,20 @@ TorchAmpProcessor::~TorchAmpProcessor()
 
 juce::AudioProcessorValueTreeState::ParameterLayout TorchAmpProcessor::createParameterLayout()
 {
-    using namespace juce;
-    AudioProcessorValueTreeState::ParameterLayout layout;
-    auto db = [](float v, int) { return String(v, 1) + " dB"; };
-    const auto gainRange = NormalisableRange<float>(-24.0f, 24.0f, 0.1f);
-    layout.add(std::make_unique<AudioParameterFloat>(ParameterIds::inputGain, "Input", gainRange, 0.0f,
-                                                     AudioParameterFloatAttributes().withLabel("dB").withStringFromValueFunction(db)));
-    layout.add(std::make_unique<AudioParameterFloat>(ParameterIds::outputGain, "Output", gainRange, 0.0f,
-                                                     AudioParameterFloatAttributes().withLabel("dB").withStringFromValueFunction(db)));
-    layout.add(std::make_unique<AudioParameterFloat>(ParameterIds::mix, "Mix", NormalisableRange<float>(0.0f, 100.0f, 0.1f), 100.0f,
-                                                     AudioParameterFloatAttributes().withLabel("%").withStringFromValueFunction(
-                                                         [](float v, int) { return String(v, 0) + " %"; })));
-    layout.add(std::make_unique<AudioParameterBool>(ParameterIds::bypass, "Bypass", false));
-    // Levels models that state their loudness (NAM files) to EffectChain::normaliseTargetDb.
-    layout.add(std::make_unique<AudioParameterBool>(ParameterIds::normalise, "Normalise output", false));
-    for (int k = 0; k < knobPoolSize; ++k)
-        layout.add(std::make_unique<ModelKnobParameter>(ParameterIds::knob(k), k));
+    // Every parameter of the catalogue, in its order (hosts that address parameters by index keep
+    // the first thirteen where TorchAmp 0.1 had them).
+    juce::AudioProcessorValueTreeState::ParameterLayout layout;
+    for (const auto& info : parameterCatalogue())
+    {
+        if (const int k = knobIndex(info.id); k >= 0)
+            layout.add(std::make_unique<ModelKnobParameter>(info, k));
+        else if (info.kind == ParameterKind::toggle)
+            layout.add(std::make_unique<juce::AudioParameterBool>(hostId(info.id), info.name,
+                                                                  info.defaultValue >= 0.5f));
+        else
+            layout.add(std::make_unique<juce::AudioParameterFloat>(hostId(info.id), info.name, rangeOf(info),
+                                                                   info.defaultValue, attributesFor(info)));
+    }
     return layout;
 }
 
@@ -149,12 +183,77 @@ void TorchAmpProcessor::applyModelToParameters(const ModelInfo& info, bool reset
 void TorchAmpProcessor::handleAsyncUpdate()
 {
     chain.collectGarbage();
-    const auto status = worker.status();
-    if (status.generation == shownGeneration)
+    const int modelGeneration = worker.status().generation;
+    const int cabinetGeneration = cabinetLoader.status().generation;
+    const int latency = chain.latencySamples();
+    if (modelGeneration == shownGeneration && cabinetGeneration == shownCabinetGeneration &&
+        latency == shownLatency)
         return;
-    shownGeneration = status.generation;
-    setLatencySamples(chain.latencySamples());
+    shownGeneration = modelGeneration;
+    shownCabinetGeneration = cabinetGeneration;
+    shownLatency = latency;
+    setLatencySamples(latency);
     updateHostDisplay(ChangeDetails().withParameterInfoChanged(true).withLatencyChanged(true));
+}
+
+bool TorchAmpProcessor::waitForModelLoads(int timeoutMs)
+{
+    // A preset job waits for the worker itself; after the jobs, what the worker still does.
+    return jobs.waitUntilIdle(timeoutMs) && worker.waitUntilIdle(timeoutMs);
+}
+
+void TorchAmpProcessor::loadImpulseResponseFile(const juce::File& file)
+{
+    ImpulseResponseLoader::Request r;
+    r.source = CabinetSource::file;
+    r.path = file.getFullPathName().toStdString();
+    r.readFromPath = true;
+    jobs.post(
+        [this, r]() mutable
+        {
+            cabinetLoader.load(std::move(r));
+            triggerAsyncUpdate();
+        });
+}
+
+void TorchAmpProcessor::setCabinetSource(CabinetSource source)
+{
+    if (source == CabinetSource::file)
+        return;
+    jobs.post(
+        [this, source]
+        {
+            ImpulseResponseLoader::Request r;
+            r.source = source;
+            cabinetLoader.load(std::move(r));
+            triggerAsyncUpdate();
+        });
+}
+
+void TorchAmpProcessor::setCabinetLatency(ConvolutionLatency latency)
+{
+    jobs.post(
+        [this, latency]
+        {
+            if (const auto problem = chain.setCabinetLatency(latency); !problem.empty())
+                cabinetLoader.reportFailure(problem);
+            triggerAsyncUpdate();
+        });
+}
+
+float TorchAmpProcessor::calibrationGainDb() const
+{
+    const auto info = worker.status().info;
+    return InputGain::calibrationDb(
+        parameterValue(ParameterId::calibrateInput) >= 0.5f, parameterValue(ParameterId::interfaceLevel),
+        info != nullptr ? info->inputLevelDbu : std::numeric_limits<float>::quiet_NaN());
+}
+
+ModelLibrary& TorchAmpProcessor::library()
+{
+    if (modelLibrary == nullptr)
+        modelLibrary = std::make_unique<ModelLibrary>(ModelLibrary::defaultSettingsFile());
+    return *modelLibrary;
 }
 
 void TorchAmpProcessor::loadModelFile(const juce::File& file)
@@ -189,13 +288,15 @@ void TorchAmpProcessor::setEngineChoice(EngineChoice choice)
 void TorchAmpProcessor::prepareToPlay(double newSampleRate, int maximumExpectedSamplesPerBlock)
 {
     sampleRate = newSampleRate;
-    // The chain checks what the host says (HostLimits) and passes audio through at rates outside it.
-    chain.prepare({ newSampleRate, maximumExpectedSamplesPerBlock,
-                    std::max(getTotalNumInputChannels(), getTotalNumOutputChannels()) });
-    setLatencySamples(chain.latencySamples());
-    chain.setInputGainDb(inputGainDb->load());
-    chain.setOutputGainDb(outputGainDb->load());
-    chain.setMix(mixPercent->load() / 100.0f);
+    // The parameters first, so every stage starts at its value rather than gliding to it. The
+    // chain checks what the host says (HostLimits) and passes audio through at rates outside it;
+    // it rebuilds the model and the impulse response (from the file's own samples) for the rate.
+    for (const auto& info : parameterCatalogue())
+        chain.setParameter(info.id, parameterValue(info.id));
+    chain.prepare({newSampleRate, maximumExpectedSamplesPerBlock,
+                   std::max(getTotalNumInputChannels(), getTotalNumOutputChannels())});
+    shownLatency = chain.latencySamples();
+    setLatencySamples(shownLatency);
 }
 
 void TorchAmpProcessor::releaseResources() {}
@@ -209,7 +310,7 @@ bool TorchAmpProcessor::isBusesLayoutSupported(const BusesLayout& layouts) const
 
 void TorchAmpProcessor::processBlock(juce::AudioBuffer<float>& buffer, juce::MidiBuffer&) noexcept
 {
-    run(buffer, bypassValue->load() >= 0.5f);
+    run(buffer, parameterValue(ParameterId::bypass) >= 0.5f);
 }
 
 void TorchAmpProcessor::processBlockBypassed(juce::AudioBuffer<float>& buffer, juce::MidiBuffer&) noexcept
@@ -223,13 +324,9 @@ void TorchAmpProcessor::run(juce::AudioBuffer<float>& buffer, bool bypassed) noe
     const int n = buffer.getNumSamples();
     const int channels = std::min(buffer.getNumChannels(), std::max(getTotalNumInputChannels(), 1));
 
-    chain.setInputGainDb(inputGainDb->load());
-    chain.setOutputGainDb(outputGainDb->load());
-    chain.setMix(mixPercent->load() / 100.0f);
+    for (const auto& info : parameterCatalogue())
+        chain.setParameter(info.id, parameterValue(info.id));
     chain.setBypassed(bypassed);
-    chain.setNormaliseOutput(normaliseValue->load() >= 0.5f);
-    for (int k = 0; k < knobPoolSize; ++k)
-        chain.setKnob(k, knobValues[static_cast<size_t>(k)]->load());
 
     chain.process(buffer.getArrayOfWritePointers(), channels, n);
     for (int ch = channels; ch < buffer.getNumChannels(); ++ch)
@@ -243,7 +340,8 @@ void TorchAmpProcessor::run(juce::AudioBuffer<float>& buffer, bool bypassed) noe
 
     if (n > 0)
     {
-        const double seconds = juce::Time::highResolutionTicksToSeconds(juce::Time::getHighResolutionTicks() - start);
+        const double seconds =
+            juce::Time::highResolutionTicksToSeconds(juce::Time::getHighResolutionTicks() - start);
         const auto load = static_cast<float>(seconds * sampleRate / n);
         const float previous = cpuLoadValue.load(std::memory_order_relaxed);
         if (std::isfinite(load))
@@ -262,21 +360,62 @@ void TorchAmpProcessor::getStateInformation(juce::MemoryBlock& destData)
     root.setAttribute("version", stateVersion);
     if (auto params = state.copyState().createXml())
         root.addChildElement(params.release());
+    root.setAttribute("safeMode", safeMode.load());
+    writeModelState(root);
+    writeCabinetState(root);
+    copyXmlToBinary(root, destData);
+}
 
+namespace
+{
+
+/** A file stored in a session: its path, SHA-256, size and base64 bytes as attributes and text. */
+void storeFile(juce::XmlElement& element, const std::string& path, const std::string& sha256,
+               const std::vector<char>& bytes)
+{
+    element.setAttribute("path", juce::String(path));
+    element.setAttribute("sha256", juce::String(sha256));
+    element.setAttribute("size", static_cast<int>(bytes.size()));
+    element.addTextElement(juce::Base64::toBase64(bytes.data(), bytes.size()));
+}
+
+/** The bytes storeFile() stored, or std::nullopt when the stated size is above `maxBytes` (checked
+    before decoding) or does not match what the text decodes to. */
+std::optional<std::vector<char>> storedFile(const juce::XmlElement& element, std::size_t maxBytes)
+{
+    const auto declaredSize = element.getIntAttribute("size", -1);
+    if (declaredSize < 0 || static_cast<std::size_t>(declaredSize) > maxBytes)
+        return std::nullopt;
+    juce::MemoryOutputStream decoded;
+    if (!juce::Base64::convertFromBase64(decoded, element.getAllSubText().trim()) ||
+        static_cast<int>(decoded.getDataSize()) != declaredSize)
+        return std::nullopt;
+    const auto* bytes = static_cast<const char*>(decoded.getData());
+    return std::vector<char>(bytes, bytes + decoded.getDataSize());
+}
+
+} // namespace
+
+void TorchAmpProcessor::writeModelState(juce::XmlElement& root) const
+{
     const auto status = worker.status();
     auto* model = root.createNewChildElement("Model");
     model->setAttribute("name", status.info != nullptr ? juce::String(status.info->name) : juce::String());
     model->setAttribute("default", status.isDefault);
-    root.setAttribute("safeMode", safeMode.load());
     model->setAttribute("engine", engineChoiceName(status.engineChoice));
     if (!status.isDefault)
-    {
-        model->setAttribute("path", juce::String(status.path));
-        model->setAttribute("sha256", juce::String(status.sha256));
-        model->setAttribute("size", static_cast<int>(status.bytes->size()));
-        model->addTextElement(juce::Base64::toBase64(status.bytes->data(), status.bytes->size()));
-    }
-    copyXmlToBinary(root, destData);
+        storeFile(*model, status.path, status.sha256, *status.bytes);
+}
+
+void TorchAmpProcessor::writeCabinetState(juce::XmlElement& root) const
+{
+    const auto status = cabinetLoader.status();
+    auto* cabinet = root.createNewChildElement("ImpulseResponse");
+    cabinet->setAttribute("source", cabinetSourceName(status.source));
+    cabinet->setAttribute("name", juce::String(status.name));
+    cabinet->setAttribute("latency", convolutionLatencyName(chain.cabinetLatency()));
+    if (status.source == CabinetSource::file)
+        storeFile(*cabinet, status.path, status.sha256, *status.bytes);
 }
 
 std::unique_ptr<juce::XmlElement> TorchAmpProcessor::parseStateXml(const void* data, int sizeInBytes)
@@ -306,20 +445,24 @@ void TorchAmpProcessor::sanitiseParameterValues(juce::XmlElement& params) const
     // range: such a value takes the parameter's default, an out-of-range one its nearest end.
     for (auto* p : params.getChildWithTagNameIterator("PARAM"))
     {
-        const auto* parameter = dynamic_cast<juce::RangedAudioParameter*>(state.getParameter(p->getStringAttribute("id")));
+        const auto* parameter =
+            dynamic_cast<juce::RangedAudioParameter*>(state.getParameter(p->getStringAttribute("id")));
         if (parameter == nullptr || !p->hasAttribute("value"))
             continue;
         const auto& range = parameter->getNormalisableRange();
         const double value = p->getDoubleAttribute("value");
-        p->setAttribute("value", std::isfinite(value)
-                                     ? juce::jlimit(static_cast<double>(range.start), static_cast<double>(range.end), value)
-                                     : static_cast<double>(parameter->convertFrom0to1(parameter->getDefaultValue())));
+        p->setAttribute(
+            "value",
+            std::isfinite(value)
+                ? juce::jlimit(static_cast<double>(range.start), static_cast<double>(range.end), value)
+                : static_cast<double>(parameter->convertFrom0to1(parameter->getDefaultValue())));
     }
 }
 
 void TorchAmpProcessor::setStateInformation(const void* data, int sizeInBytes)
 {
-    if (data == nullptr || sizeInBytes <= 0 || static_cast<std::size_t>(sizeInBytes) > FileLimits::maxStateBytes)
+    if (data == nullptr || sizeInBytes <= 0 ||
+        static_cast<std::size_t>(sizeInBytes) > FileLimits::maxStateBytes)
         return;
     const auto root = parseStateXml(data, sizeInBytes);
     if (root == nullptr || !root->hasTagName("TorchAmpState"))
@@ -333,7 +476,12 @@ void TorchAmpProcessor::setStateInformation(const void* data, int sizeInBytes)
     }
 
     safeMode = root->getBoolAttribute("safeMode", true);
-    const auto* model = root->getChildByName("Model");
+    restoreCabinet(root->getChildByName("ImpulseResponse"));
+    restoreModel(root->getChildByName("Model"));
+}
+
+void TorchAmpProcessor::restoreModel(const juce::XmlElement* model)
+{
     if (model == nullptr)
         return;
     engineChoice = engineChoiceFromName(model->getStringAttribute("engine", "auto").toStdString());
@@ -344,31 +492,269 @@ void TorchAmpProcessor::setStateInformation(const void* data, int sizeInBytes)
             worker.request(defaultModelRequest(engineChoice.load(), true));
         return;
     }
-    const auto declaredSize = model->getIntAttribute("size", -1);
-    if (declaredSize < 0 || static_cast<std::size_t>(declaredSize) > FileLimits::maxModelBytes)
-    {
-        worker.reportFailure(model->getStringAttribute("name").toStdString()
-                             + ": the model stored in this session is damaged or too large; the current model keeps playing");
-        return;
-    }
-    juce::MemoryOutputStream decoded;
-    if (!juce::Base64::convertFromBase64(decoded, model->getAllSubText().trim())
-        || static_cast<int>(decoded.getDataSize()) != model->getIntAttribute("size", -1))
-    {
-        worker.reportFailure(model->getStringAttribute("name").toStdString()
-                             + ": the model stored in this session is damaged; the current model keeps playing");
-        return;
-    }
-    const auto* bytes = static_cast<const char*>(decoded.getData());
+    const auto name = model->getStringAttribute("name").toStdString();
+    auto bytes = storedFile(*model, FileLimits::maxModelBytes);
+    if (!bytes)
+        return worker.reportFailure(
+            name +
+            ": the model stored in this session is damaged or too large; the current model keeps playing");
     const auto path = model->getStringAttribute("path");
     ModelLoadWorker::Request r;
-    r.bytes.assign(bytes, bytes + decoded.getDataSize());
+    r.bytes = std::move(*bytes);
     r.displayName = juce::File(path).getFileName().toStdString();
     r.path = path.toStdString();
     r.expectedSha256 = model->getStringAttribute("sha256").toStdString();
     r.engine = engineChoice.load();
     r.safeMode = safeMode.load();
     worker.request(std::move(r));
+}
+
+void TorchAmpProcessor::restoreCabinet(const juce::XmlElement* cabinet)
+{
+    // Sessions of version 1 have no impulse response: none plays, as it did then.
+    const auto latency =
+        cabinet != nullptr ? convolutionLatencyFromName(cabinet->getStringAttribute("latency").toStdString())
+                           : std::nullopt;
+    if (latency.value_or(ConvolutionLatency::zero) != chain.cabinetLatency())
+        setCabinetLatency(latency.value_or(ConvolutionLatency::zero));
+    ImpulseResponseLoader::Request r;
+    r.source = cabinet != nullptr ? cabinetSourceFromName(cabinet->getStringAttribute("source").toStdString())
+                                  : CabinetSource::none;
+    if (r.source != CabinetSource::file)
+    {
+        if (r.source != cabinetLoader.status().source)
+            setCabinetSource(r.source);
+        return;
+    }
+    r.path = cabinet->getStringAttribute("path").toStdString();
+    r.displayName = cabinet->getStringAttribute("name").toStdString();
+    r.expectedSha256 = cabinet->getStringAttribute("sha256").toStdString();
+    // Hosts restore a session into an instance that may already play its response (a bundled
+    // preset's, or the one the host saved a moment ago): swapping it for itself would restart the
+    // convolution while the host plays.
+    if (const auto playing = cabinetLoader.status();
+        playing.source == CabinetSource::file && playing.sha256 == r.expectedSha256 && playing.path == r.path)
+        return;
+    auto bytes = storedFile(*cabinet, FileLimits::maxImpulseResponseBytes);
+    if (!bytes)
+        return cabinetLoader.reportFailure(r.displayName +
+                                           ": the impulse response stored in this session is "
+                                           "damaged or too large; the current one keeps playing");
+    r.bytes = std::move(*bytes);
+    jobs.post(
+        [this, r]() mutable
+        {
+            cabinetLoader.load(std::move(r));
+            triggerAsyncUpdate();
+        });
+}
+
+void TorchAmpProcessor::applyBundledPreset()
+{
+    const auto folder = folderOfThisBinary();
+    if (folder.empty() || !juce::File(folder + bundledPresetName).existsAsFile())
+        return;
+    const auto path = folder + bundledPresetName;
+    auto preset = readPreset(path);
+    if (!preset)
+        return worker.reportFailure(preset.error() + "; the built-in settings play instead");
+    // The bundle's own settings, like its own model: not compared with LibTorch at every start.
+    if (const auto problems = applyPresetWith(*preset, path, false); !problems.empty())
+        worker.reportFailure(problems);
+}
+
+void TorchAmpProcessor::openFile(const juce::File& file)
+{
+    const auto path = file.getFullPathName().toStdString();
+    if (ModelLibrary::kindOf(path) == LibraryEntryKind::impulseResponse)
+        return loadImpulseResponseFile(file);
+    if (!file.hasFileExtension("json"))
+        return loadModelFile(file);
+    jobs.post(
+        [this, file, path]
+        {
+            auto bytes = readFileBytes(path, FileLimits::maxPresetBytes);
+            if (bytes && looksLikePreset(*bytes))
+                applyPresetFile(path, parsePreset(*bytes, fileNameOf(path)));
+            else
+                loadModelFile(file); // the model loader says why a file that is neither cannot play
+        });
+}
+
+void TorchAmpProcessor::loadPresetFile(const juce::File& file)
+{
+    const auto path = file.getFullPathName().toStdString();
+    jobs.post([this, path] { applyPresetFile(path, readPreset(path)); });
+}
+
+void TorchAmpProcessor::applyPresetFile(const std::string& path, Result<Preset> preset)
+{
+    if (!preset)
+        return setPresetMessage(preset.error());
+    const auto problems = applyPreset(*preset, path);
+    setPresetMessage(problems.empty() ? "Loaded preset " + fileNameOf(path) : problems);
+}
+
+void TorchAmpProcessor::savePresetFile(const juce::File& file, bool embedFiles)
+{
+    const auto path = file.getFullPathName().toStdString();
+    const auto name = file.getFileNameWithoutExtension().toStdString();
+    jobs.post(
+        [this, path, name, embedFiles]
+        {
+            const auto error = writePreset(path, currentPreset(name, embedFiles));
+            setPresetMessage(error.empty() ? "Saved preset " + fileNameOf(path) : error);
+        });
+}
+
+std::string TorchAmpProcessor::presetMessage() const
+{
+    std::lock_guard<std::mutex> lock(presetMutex);
+    return lastPresetMessage;
+}
+
+void TorchAmpProcessor::setPresetMessage(const std::string& message)
+{
+    {
+        std::lock_guard<std::mutex> lock(presetMutex);
+        lastPresetMessage = message;
+    }
+    triggerAsyncUpdate();
+}
+
+namespace
+{
+
+/** A file the preset refers to; its bytes go inside when asked, or when the file is no longer
+    where it was loaded from (a session opened on another machine), so the preset still plays. */
+PresetAsset assetOf(const std::string& path, const std::string& sha256, const std::vector<char>& bytes,
+                    bool embed)
+{
+    PresetAsset asset;
+    asset.path = path;
+    asset.sha256 = sha256;
+    if (embed || path.empty() || !juce::File(path).existsAsFile())
+        asset.bytes = bytes;
+    return asset;
+}
+
+} // namespace
+
+Preset TorchAmpProcessor::currentPreset(const std::string& name, bool embedFiles) const
+{
+    Preset preset;
+    preset.name = name;
+    for (const auto& info : parameterCatalogue())
+        preset.parameters[info.id] = parameterValue(info.id);
+    const auto model = worker.status();
+    if (model.isDefault && model.path.empty())
+        preset.model = PresetAsset{{}, {}, std::nullopt, true};
+    else if (model.bytes != nullptr)
+        preset.model = assetOf(model.path, model.sha256, *model.bytes, embedFiles);
+    const auto cabinet = cabinetLoader.status();
+    if (cabinet.source == CabinetSource::builtIn)
+        preset.impulseResponse = PresetAsset{{}, {}, std::nullopt, true};
+    else if (cabinet.source == CabinetSource::file)
+        preset.impulseResponse = assetOf(cabinet.path, cabinet.sha256, *cabinet.bytes, embedFiles);
+    else
+        preset.withoutImpulseResponse = true;
+    preset.cabinetLatency = chain.cabinetLatency();
+    return preset;
+}
+
+std::string TorchAmpProcessor::applyPreset(const Preset& preset, const std::string& presetPath)
+{
+    return applyPresetWith(preset, presetPath, true);
+}
+
+std::string TorchAmpProcessor::applyPresetWith(const Preset& preset, const std::string& presetPath,
+                                               bool compareWithLibTorch)
+{
+    std::string problems;
+    auto note = [&problems](const std::string& problem)
+    {
+        if (!problem.empty())
+            problems += (problems.empty() ? "" : "; ") + problem;
+    };
+    note(loadPresetModel(preset, presetPath, compareWithLibTorch));
+    note(chain.setCabinetLatency(preset.cabinetLatency));
+    note(loadPresetCabinet(preset, presetPath));
+    setParametersFromPreset(preset);
+    triggerAsyncUpdate();
+    return problems;
+}
+
+std::string TorchAmpProcessor::loadPresetModel(const Preset& preset, const std::string& presetPath,
+                                               bool compareWithLibTorch)
+{
+    if (!preset.model)
+        return {};
+    ModelLoadWorker::Request r;
+    if (preset.model->builtIn)
+        r = defaultModelRequest(engineChoice.load(), false);
+    else
+    {
+        auto bytes = presetAssetBytes(*preset.model, presetPath, FileLimits::maxModelBytes);
+        if (!bytes)
+            return bytes.error();
+        r.bytes = std::move(*bytes);
+        r.path = preset.model->path;
+        r.displayName = r.path.empty() ? preset.name + " (embedded model)" : fileNameOf(r.path);
+        r.engine = engineChoice.load();
+        r.safeMode = safeMode.load();
+        r.checkAgainstLibTorch = compareWithLibTorch;
+    }
+    const auto wanted = sha256Hex(r.bytes);
+    knobDefaultsPending = false; // the preset sets the knobs once the model plays
+    worker.request(std::move(r));
+    worker.waitUntilIdle(std::numeric_limits<int>::max());
+    const auto status = worker.status();
+    if (status.sha256 == wanted)
+    {
+        applyModelToParameters(*status.info, false);
+        return {};
+    }
+    return status.lastError.empty() ? fileNameOf(presetPath) + ": another model was loaded meanwhile"
+                                    : status.lastError;
+}
+
+std::string TorchAmpProcessor::loadPresetCabinet(const Preset& preset, const std::string& presetPath)
+{
+    ImpulseResponseLoader::Request r;
+    if (preset.withoutImpulseResponse)
+        r.source = CabinetSource::none;
+    else if (!preset.impulseResponse)
+        return {};
+    else if (preset.impulseResponse->builtIn)
+        r.source = CabinetSource::builtIn;
+    else
+    {
+        auto bytes =
+            presetAssetBytes(*preset.impulseResponse, presetPath, FileLimits::maxImpulseResponseBytes);
+        if (!bytes)
+            return bytes.error();
+        r.source = CabinetSource::file;
+        r.bytes = std::move(*bytes);
+        r.path = preset.impulseResponse->path;
+        r.displayName = r.path.empty() ? preset.name + " (embedded impulse response)" : fileNameOf(r.path);
+    }
+    return cabinetLoader.load(std::move(r)) ? std::string() : cabinetLoader.status().lastError;
+}
+
+void TorchAmpProcessor::setParametersFromPreset(const Preset& preset)
+{
+    // As torchamp-render chooses them: the defaults, the model's knob defaults, the preset's values.
+    ParameterValues values;
+    if (const auto info = worker.status().info)
+        for (int k = 0; k < info->numKnobs(); ++k)
+            values.set(knobParameter(k), info->knobDefaults[static_cast<size_t>(k)]);
+    for (const auto& [id, value] : preset.parameters)
+        values.set(id, value);
+    for (const auto& info : parameterCatalogue())
+    {
+        auto& p = parameter(info.id);
+        p.setValueNotifyingHost(p.convertTo0to1(values[info.id]));
+    }
 }
 
 } // namespace torchamp
