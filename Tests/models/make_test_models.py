@@ -374,7 +374,10 @@ def main(out_dir):
     with open(p("empty.pt"), "wb"):
         pass
     with open(p("random.pt"), "wb") as f:
-        f.write(torch.Generator().manual_seed(3).seed().to_bytes(8, "little") * 512)
+        # Generator.seed() would draw a fresh seed on every build (and one build in 256 starts with
+        # "{", which reads as JSON): the bytes come from a fixed seed instead.
+        noise = torch.randint(0, 256, (4096,), generator=torch.Generator().manual_seed(3), dtype=torch.uint8)
+        f.write(noise.numpy().tobytes())
 
     # The same model as saved by a future PyTorch: the archive's format version raised.
     src = zipfile.ZipFile(io.BytesIO(good))
