@@ -114,6 +114,18 @@ class RealFiles(unittest.TestCase):
     def test_rtneural_gru_torch(self):
         self.check_csv("rtneural/gru_torch", 2e-6)
 
+    # A dense layer first, then dilated and grouped convolutions, batch normalisation and PReLU:
+    # RTNeural's own test of this file allows 1e-6.
+    def test_rtneural_conv(self):
+        path = self.check_reference("rtneural/conv.json")
+        x = np.loadtxt(MODELS_EXT / "rtneural/conv_x_python.csv")
+        expected = np.loadtxt(MODELS_EXT / "rtneural/conv_y_python.csv")
+        y, code, err = render(path, x)
+        self.assertEqual(code, 0, err)
+        error = max_error(y, expected)
+        print(f"rtneural/conv: max |torchamp - conv_y_python.csv| = {error:.3g}", file=sys.stderr)
+        self.assertLess(error, 1e-6)
+
     def test_malformed_aidax_file_names_the_file_and_the_place(self):
         y, code, err = render(MODELS_EXT / "aidax/deerinkstudios-tw40-ac-clean.malformed.json", test_signal(100))
         self.assertEqual(code, 3)
@@ -246,7 +258,9 @@ class SyntheticFiles(unittest.TestCase):
             "nan.nam": ('{"architecture": "LSTM", "weights": [NaN]}', "not valid JSON"),
             "truncated.json": ('{"in_shape": [null, null, 1], "layers": [', "not valid JSON"),
             "conv.json": ({"in_shape": [None, None, 1], "layers": [{"type": "conv1d", "weights": []}]},
-                          "layer 0 has type \"conv1d\": not supported yet"),
+                          "layer 0 has no \"kernel_size\""),
+            "conv2d.json": ({"in_shape": [None, None, 1], "layers": [{"type": "conv2d", "weights": []}]},
+                            "layer 0 has type \"conv2d\": not supported"),
             "badshape.json": ({"in_shape": [None, None, 1],
                                "layers": [{**lstm_layer, "weights": [[[0.1] * 7], [[0.1] * 8] * 2, [0.0] * 8]},
                                           dense]}, "layer 0 kernel has shape [1, 7]"),
