@@ -359,12 +359,138 @@ struct LayerKernel
         }
     }
 
+    /** The hidden sums of one step of a GRU of V vectors of units, for NC channels whose h
+        stay in registers: r and z start from the step's input projections (both biases folded
+        in), n from b_hn (it is multiplied by r). Each sum is split over P partial sums of every
+        P-th column, which shortens the dependent chain of multiply-adds; P depends on V and the
+        register count only, so mono and stereo agree to the bit. */
+    template <int NC, int V, int P>
+    static TORCHAMP_KERNEL_INLINE void smallGruSums(const float* wH, int hidden, const C (&nBias)[V],
+                                                    const float* const (&gi)[NC], const C (&h)[NC][V],
+                                                    C (&sum)[NC][V][3]) noexcept TORCHAMP_NONBLOCKING
+    {
+        constexpr int rows = 3 * V * w;
+        C acc[NC][V][3][P];
+#pragma GCC unroll 2
+        for (int c = 0; c < NC; ++c)
+#pragma GCC unroll 4
+            for (int u = 0; u < V; ++u)
+            {
+                acc[c][u][0][0] = Isa::cload(gi[c] + 3 * u * w);
+                acc[c][u][1][0] = Isa::cload(gi[c] + (3 * u + 1) * w);
+                acc[c][u][2][0] = nBias[u];
+#pragma GCC unroll 4
+                for (int p = 1; p < P; ++p)
+                    for (int q = 0; q < 3; ++q)
+                        acc[c][u][q][p] = Isa::cset(0.0f);
+            }
+#pragma GCC unroll 32
+        for (int j = 0; j < V * w; ++j)
+        {
+            if (j == hidden) // the padded units' columns are zero
+                break;
+            C x[NC];
+#pragma GCC unroll 2
+            for (int c = 0; c < NC; ++c)
+                x[c] = Isa::lane(h[c][j / w], j % w);
+            const float* column = wH + j * rows;
+#pragma GCC unroll 4
+            for (int u = 0; u < V; ++u)
+#pragma GCC unroll 3
+                for (int q = 0; q < 3; ++q)
+                {
+                    const C wk = Isa::cload(column + (3 * u + q) * w);
+#pragma GCC unroll 2
+                    for (int c = 0; c < NC; ++c)
+                        acc[c][u][q][j % P] = Isa::cfma(wk, x[c], acc[c][u][q][j % P]);
+                }
+        }
+#pragma GCC unroll 2
+        for (int c = 0; c < NC; ++c)
+#pragma GCC unroll 4
+            for (int u = 0; u < V; ++u)
+#pragma GCC unroll 3
+                for (int q = 0; q < 3; ++q)
+                {
+                    C s = acc[c][u][q][0];
+                    if constexpr (P == 4)
+                        s = Isa::cadd(Isa::cadd(s, acc[c][u][q][1]),
+                                      Isa::cadd(acc[c][u][q][2], acc[c][u][q][3]));
+                    else if constexpr (P == 2)
+                        s = Isa::cadd(s, acc[c][u][q][1]);
+                    sum[c][u][q] = s;
+                }
+    }
+
+    /** A GRU of at most V vectors of units over the chunk, h kept in registers from step to step
+        (the general path stores h and the hidden sums and reads them back each step, which lies on
+        the recurrence's critical path). The same equations as hiddenSum + gruCell. */
+    template <int NC, int V>
+    static void runSmallGru(const RecurrentView& v, const RecurrentBlock& b) noexcept TORCHAMP_NONBLOCKING
+    {
+        // As many partial sums as one channel's accumulators fit in registers (a stereo pair may
+        // spill some: mono is what must be fast).
+        constexpr int perColumnSet = 3 * V;
+        constexpr int P = maxAccumulators / perColumnSet >= 4   ? 4
+                          : maxAccumulators / perColumnSet >= 2 ? 2
+                                                                : 1;
+        constexpr int rows = 3 * V * w;
+        const C one = Isa::cset(1.0f);
+        C h[NC][V], nBias[V];
+        for (int u = 0; u < V; ++u)
+            nBias[u] = Isa::cload(v.hiddenBias + (3 * u + 2) * w);
+        for (int c = 0; c < NC; ++c)
+            for (int u = 0; u < V; ++u)
+                h[c][u] = Isa::cload(b.state[c] + u * w);
+        for (int t = 0; t < b.numSteps; ++t)
+        {
+            const float* gi[NC];
+            for (int c = 0; c < NC; ++c)
+                gi[c] = b.gates[c] + static_cast<long>(t) * rows;
+            C sum[NC][V][3];
+            smallGruSums<NC, V, P>(v.hiddenWeights, v.hidden, nBias, gi, h, sum);
+#pragma GCC unroll 2
+            for (int c = 0; c < NC; ++c)
+            {
+                float* y = b.out[c] + static_cast<long>(t) * b.outStride;
+#pragma GCC unroll 4
+                for (int u = 0; u < V; ++u)
+                {
+                    // r -> n -> h is the recurrence's critical path: r * s is s / (1 + 2^y) and
+                    // tanh is (1 - 2^y) / (1 + 2^y), each one division instead of a reciprocal
+                    // estimate, its Newton step and a multiply.
+                    const C z = sigmoidOfExp2(sum[c][u][1]);
+                    const C nInput = Isa::cload(gi[c] + (3 * u + 2) * w);
+                    const C rTimesS = Isa::cdiv(sum[c][u][2], Isa::cadd(Isa::exp2(sum[c][u][0]), one));
+                    const C e = Isa::exp2(Isa::cadd(nInput, rTimesS));
+                    const C n = Isa::cdiv(Isa::csub(one, e), Isa::cadd(one, e));
+                    h[c][u] = Isa::cfma(z, Isa::csub(h[c][u], n), n);
+                    Isa::cstore(y + u * w, h[c][u]);
+                }
+            }
+        }
+        for (int c = 0; c < NC; ++c)
+            for (int u = 0; u < V; ++u)
+                Isa::cstore(b.state[c] + u * w, h[c][u]);
+    }
+
+    template <int NC>
+    static void runRecurrentOf(const RecurrentView& v, const RecurrentBlock& b) noexcept TORCHAMP_NONBLOCKING
+    {
+        if (v.type == CellType::gru && v.paddedHidden == w)
+            runSmallGru<NC, 1>(v, b);
+        else if (v.type == CellType::gru && v.paddedHidden == 2 * w)
+            runSmallGru<NC, 2>(v, b);
+        else
+            runRecurrent<NC>(v, b);
+    }
+
     static void recurrent(const RecurrentView& v, const RecurrentBlock& b) noexcept TORCHAMP_NONBLOCKING
     {
         if (b.numChannels == 2)
-            runRecurrent<2>(v, b);
+            runRecurrentOf<2>(v, b);
         else
-            runRecurrent<1>(v, b);
+            runRecurrentOf<1>(v, b);
     }
 };
 

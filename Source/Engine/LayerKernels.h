@@ -50,6 +50,7 @@ struct ElementwiseView
 struct RecurrentView
 {
     CellType type = CellType::gru;
+    int hidden = 0; ///< units; the columns of the padded units beyond it are zero
     int paddedHidden = 0;
     const float* hiddenWeights = nullptr; ///< [paddedHidden][gates * paddedHidden]
     const float* hiddenBias =

@@ -15,12 +15,15 @@ struct LayerGeneric : Generic
     static constexpr int cellAccumulators = 12;
 
     static TORCHAMP_KERNEL_INLINE C csub(C a, C b) noexcept { return a - b; }
+    static TORCHAMP_KERNEL_INLINE C cdiv(C a, C b) noexcept { return a / b; }
     static TORCHAMP_KERNEL_INLINE C cmax(C a, C b) noexcept { return a > b ? a : b; }
     /** a < b ? ifLess : otherwise, per value. */
     static TORCHAMP_KERNEL_INLINE C selectLess(C a, C b, C ifLess, C otherwise) noexcept
     {
         return a < b ? ifLess : otherwise;
     }
+    /** Every value set to value j of v. */
+    static TORCHAMP_KERNEL_INLINE C lane(C v, int j) noexcept { return C{} + v[j]; }
 };
 
 } // namespace

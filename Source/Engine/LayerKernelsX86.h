@@ -19,11 +19,17 @@ struct LayerYmm : Cell
     static constexpr int cellAccumulators = accumulators;
 
     static TORCHAMP_KERNEL_INLINE C csub(C a, C b) noexcept { return _mm256_sub_ps(a, b); }
+    static TORCHAMP_KERNEL_INLINE C cdiv(C a, C b) noexcept { return _mm256_div_ps(a, b); }
     static TORCHAMP_KERNEL_INLINE C cmax(C a, C b) noexcept { return _mm256_max_ps(a, b); }
     /** a < b ? ifLess : otherwise, per value. */
     static TORCHAMP_KERNEL_INLINE C selectLess(C a, C b, C ifLess, C otherwise) noexcept
     {
         return _mm256_blendv_ps(otherwise, ifLess, _mm256_cmp_ps(a, b, _CMP_LT_OQ));
+    }
+    /** Every value set to value j of v (one permute, no trip through memory). */
+    static TORCHAMP_KERNEL_INLINE C lane(C v, int j) noexcept
+    {
+        return _mm256_permutevar8x32_ps(v, _mm256_set1_epi32(j));
     }
 };
 

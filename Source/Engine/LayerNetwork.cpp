@@ -174,7 +174,7 @@ void LayerNetwork::packRecurrent(Layer& layer, const LayerSpec& src)
         }
     }
     layer.linear = {in, rows, 1, 1, layer.weights.data(), layer.bias.data()};
-    layer.recurrent = {cell.type, hp, layer.hiddenWeights.data(), layer.hiddenBias.data()};
+    layer.recurrent = {cell.type, hidden, hp, layer.hiddenWeights.data(), layer.hiddenBias.data()};
     layer.outStride = hp;
     layer.stateFloats = gru ? hp : 2 * hp;
     maxGateRows = std::max(maxGateRows, rows);
