@@ -171,8 +171,7 @@ TEST(LayerNetwork, aNonFiniteStateIsResetAndCountedAndTheOutputStaysFinite)
 
 TEST(LayerNetwork, processAllocatesNothing)
 {
-    if (!test::AllocationCounter::available())
-        GTEST_SKIP() << "RealtimeSanitizer judges allocations in this build";
+    // In the RealtimeSanitizer build the counter is not available and RTSan judges the same calls.
     for (const auto& c : cases())
     {
         LayerNetwork net(c.spec);
@@ -188,7 +187,8 @@ TEST(LayerNetwork, processAllocatesNothing)
             net.processFeatures(a.data(), b.data(), 256 / c.spec.inputSize());
             net.reset();
         }
-        EXPECT_EQ(counter.count(), 0) << c.name;
+        if (test::AllocationCounter::available())
+            EXPECT_EQ(counter.count(), 0) << c.name;
     }
 }
 

@@ -172,7 +172,7 @@ INSTANTIATE_TEST_SUITE_P(RatesBlocksChannelsModels, ProcessorMatrix,
                                             ::testing::Values(1, 16, 64, 128, 333, 512, 2048, 8192),
                                             ::testing::Values(1, 2),
                                             ::testing::Values("default", "lstm2x16.pt", "lstm1x32_knob.pt",
-                                                              "wavenet_small.nam")),
+                                                              "wavenet_small.nam", "keras_conv_gru.json")),
                          [](const auto& info) {
                              std::string model = std::get<3>(info.param);
                              model = model.substr(0, model.find('.'));

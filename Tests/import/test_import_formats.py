@@ -21,6 +21,8 @@ import torch
 from scipy.io import wavfile
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "models"))
+import make_test_models  # noqa: E402
 import reference  # noqa: E402
 
 RENDER = os.environ.get("TORCHAMP_RENDER", "")
@@ -164,6 +166,18 @@ class SyntheticFiles(unittest.TestCase):
         path = self.dir / name
         path.write_text(content if isinstance(content, str) else json.dumps(content))
         return path
+
+    def test_keras_sequence_with_a_dense_layer_first_matches_keras_equations(self):
+        # Dense, dilated grouped Conv1D, BatchNormalization, PReLU, GRU, Dense: the layer engine
+        # against reference.py's Keras equations in float64.
+        path = self.dir / "keras_conv_gru.json"
+        make_test_models.write_keras_sequence(path)
+        x = test_signal(24000)
+        y, code, err = render(path, x)
+        self.assertEqual(code, 0, err)
+        error = max_error(y, reference.forward(path, x))
+        print(f"\nkeras_conv_gru.json: max |torchamp - independent reference| = {error:.3g}", file=sys.stderr)
+        self.assertLess(error, TOLERANCE)
 
     def test_gru_state_dict_matches_torch_gru(self):
         rnn, lin = random_rnn(torch.nn.GRU, 1, 24, 2, seed=5)
