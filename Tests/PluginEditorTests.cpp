@@ -76,9 +76,35 @@ TEST_F(PluginEditor, showsTheModelItsKnobsResamplingAndLevels)
     const auto image = snapshot(*editor, "editor-screenshot.png");
     EXPECT_TRUE(hasContent(image));
     EXPECT_TRUE(editor->statusText().startsWith("Resampling 96 kHz -> 48 kHz")) << editor->statusText();
-    EXPECT_EQ(editor->visibleModelKnobNames(), juce::StringArray({ "drive", "tone" }));
+    EXPECT_EQ(editor->visibleModelKnobNames(), juce::StringArray({"drive", "tone"}));
     EXPECT_TRUE(editor->architectureText().startsWith("LSTM 2x24, 2 knobs, skip, 48 kHz, native engine"))
         << editor->architectureText();
+}
+
+TEST_F(PluginEditor, showsTheArchitectureOfAWaveNetAndOfALayerSequence)
+{
+    TorchAmpProcessor p;
+    p.prepareToPlay(48000.0, 256);
+    std::unique_ptr<TorchAmpEditor> editor(dynamic_cast<TorchAmpEditor*>(p.createEditor()));
+    editor->setSize(960, 470);
+    const struct
+    {
+        std::string path, architecture;
+    } models[] = {
+        {std::string(TORCHAMP_MODELS_EXT) + "/nam-wavenet/wavenet_a1_standard.nam",
+         "WaveNet A1 standard, 13,802 weights, 48 kHz, native engine, from Neural Amp Modeler"},
+        {test::modelPath("keras_conv_gru.json"),
+         "Dense 8 (tanh) + Conv1d 8 (kernel 3, dilation 2, 2 groups) (tanh) + BatchNorm + PReLU + GRU 1x12, "
+         "48 kHz, native engine, from RTNeural JSON"},
+    };
+    for (const auto& m : models)
+    {
+        p.loadModelFile(juce::File(m.path));
+        ASSERT_TRUE(p.waitForModelLoads());
+        play(p, 2);
+        snapshot(*editor, "editor-screenshot-architecture.png");
+        EXPECT_TRUE(editor->architectureText().startsWith(m.architecture)) << editor->architectureText();
+    }
 }
 
 TEST_F(PluginEditor, showsWhyALoadFailedAndKeepsTheModel)
@@ -90,7 +116,8 @@ TEST_F(PluginEditor, showsWhyALoadFailedAndKeepsTheModel)
     ASSERT_TRUE(p.waitForModelLoads());
     editor->setSize(700, 400);
     snapshot(*editor, "editor-screenshot-error.png");
-    EXPECT_TRUE(editor->statusText().contains("nan_weights.pt: layer 0 has non-finite weights")) << editor->statusText();
+    EXPECT_TRUE(editor->statusText().contains("nan_weights.pt: layer 0 has non-finite weights"))
+        << editor->statusText();
     EXPECT_TRUE(editor->statusText().contains("Still playing")) << editor->statusText();
 }
 
@@ -101,7 +128,8 @@ TEST_F(PluginEditor, saysWhyTheAudioPassesThroughAtAnUnsupportedHostRate)
     std::unique_ptr<TorchAmpEditor> editor(dynamic_cast<TorchAmpEditor*>(p.createEditor()));
     editor->setSize(700, 400);
     snapshot(*editor, "editor-screenshot-unsupported-rate.png");
-    EXPECT_TRUE(editor->statusText().startsWith("Not playing: the host's sample rate, 1 Hz, is outside the 8 kHz..768 kHz"))
+    EXPECT_TRUE(editor->statusText().startsWith(
+        "Not playing: the host's sample rate, 1 Hz, is outside the 8 kHz..768 kHz"))
         << editor->statusText();
     p.prepareToPlay(48000.0, 256);
     editor->timerCallback_forTests();
