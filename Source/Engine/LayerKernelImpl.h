@@ -364,26 +364,12 @@ struct LayerKernel
         in), n from b_hn (it is multiplied by r). Each sum is split over P partial sums of every
         P-th column, which shortens the dependent chain of multiply-adds; P depends on V and the
         register count only, so mono and stereo agree to the bit. */
-    template <int NC, int V, int P>
-    static TORCHAMP_KERNEL_INLINE void smallGruSums(const float* wH, int hidden, const C (&nBias)[V],
-                                                    const float* const (&gi)[NC], const C (&h)[NC][V],
-                                                    C (&sum)[NC][V][3]) noexcept TORCHAMP_NONBLOCKING
+    /** The hidden columns' products into the r and n accumulators, or into z's. */
+    template <int NC, int V, int P, bool zGate>
+    static TORCHAMP_KERNEL_INLINE void addGruColumns(const float* wH, int hidden, const C (&h)[NC][V],
+                                                     C (&acc)[NC][V][3][P]) noexcept TORCHAMP_NONBLOCKING
     {
         constexpr int rows = 3 * V * w;
-        C acc[NC][V][3][P];
-#pragma GCC unroll 2
-        for (int c = 0; c < NC; ++c)
-#pragma GCC unroll 4
-            for (int u = 0; u < V; ++u)
-            {
-                acc[c][u][0][0] = Isa::cload(gi[c] + 3 * u * w);
-                acc[c][u][1][0] = Isa::cload(gi[c] + (3 * u + 1) * w);
-                acc[c][u][2][0] = nBias[u];
-#pragma GCC unroll 4
-                for (int p = 1; p < P; ++p)
-                    for (int q = 0; q < 3; ++q)
-                        acc[c][u][q][p] = Isa::cset(0.0f);
-            }
 #pragma GCC unroll 32
         for (int j = 0; j < V * w; ++j)
         {
@@ -399,12 +385,39 @@ struct LayerKernel
 #pragma GCC unroll 3
                 for (int q = 0; q < 3; ++q)
                 {
+                    if ((q == 1) != zGate)
+                        continue;
                     const C wk = Isa::cload(column + (3 * u + q) * w);
 #pragma GCC unroll 2
                     for (int c = 0; c < NC; ++c)
                         acc[c][u][q][j % P] = Isa::cfma(wk, x[c], acc[c][u][q][j % P]);
                 }
         }
+    }
+
+    template <int NC, int V, int P>
+    static TORCHAMP_KERNEL_INLINE void smallGruSums(const float* wH, int hidden, const C (&nBias)[V],
+                                                    const float* const (&gi)[NC], const C (&h)[NC][V],
+                                                    C (&sum)[NC][V][3]) noexcept TORCHAMP_NONBLOCKING
+    {
+        C acc[NC][V][3][P];
+#pragma GCC unroll 2
+        for (int c = 0; c < NC; ++c)
+#pragma GCC unroll 4
+            for (int u = 0; u < V; ++u)
+            {
+                acc[c][u][0][0] = Isa::cload(gi[c] + 3 * u * w);
+                acc[c][u][1][0] = Isa::cload(gi[c] + (3 * u + 1) * w);
+                acc[c][u][2][0] = nBias[u];
+#pragma GCC unroll 4
+                for (int p = 1; p < P; ++p)
+                    for (int q = 0; q < 3; ++q)
+                        acc[c][u][q][p] = Isa::cset(0.0f);
+            }
+        // r and n first: r's sigmoid, then n, wait on them, while z's multiply-adds fill the
+        // units in the meantime.
+        addGruColumns<NC, V, P, false>(wH, hidden, h, acc);
+        addGruColumns<NC, V, P, true>(wH, hidden, h, acc);
 #pragma GCC unroll 2
         for (int c = 0; c < NC; ++c)
 #pragma GCC unroll 4
