@@ -122,8 +122,7 @@ TEST(GruNetwork, nonFiniteInputIsSilenceAndStateStaysFinite)
 
 TEST(GruNetwork, processAllocatesNothing)
 {
-    if (!test::AllocationCounter::available())
-        GTEST_SKIP() << "RealtimeSanitizer judges allocations in this build";
+    // In the RealtimeSanitizer build the counter is not available and RTSan judges the same calls.
     auto spec = randomSpec({CellType::gru, CellType::lstm}, 16, 1, true, {8}, 51);
     LayerNetwork net(spec);
     net.prepare(2, 256);
@@ -137,7 +136,8 @@ TEST(GruNetwork, processAllocatesNothing)
         net.process(in, out, 2, 256);
         net.reset();
     }
-    EXPECT_EQ(counter.count(), 0);
+    if (test::AllocationCounter::available())
+        EXPECT_EQ(counter.count(), 0);
 }
 
 TEST(RecurrentNetworkImportFeatures, resetRestoresTheLearnedInitialStateOnEveryEngine)
