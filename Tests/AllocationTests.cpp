@@ -1,11 +1,13 @@
 #include "AllocationCounter.h"
-#include "RealtimeSafety.h"
 #include "ModelLoader.h"
+#include "NativeEngineFactory.h"
+#include "RealtimeSafety.h"
 #include "RecurrentNetwork.h"
 #include "TestSupport.h"
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdlib>
 
 namespace torchamp::test
@@ -60,11 +62,11 @@ TEST_P(EngineAllocations, processMakesNoHeapCallsAfterPrepare)
     std::vector<float> left(8192), right(8192);
 
     AllocationCounter counter;
-    for (int block : { 1, 16, 64, 128, 333, 512, 2048, 8192 })
+    for (int block : {1, 16, 64, 128, 333, 512, 2048, 8192})
         for (int repeat = 0; repeat < 4; ++repeat)
         {
-            const float* in[] = { signal.data(), signal.data() };
-            float* out[] = { left.data(), right.data() };
+            const float* in[] = {signal.data(), signal.data()};
+            float* out[] = {left.data(), right.data()};
             for (int k = 0; k < net.numKnobs(); ++k)
                 net.setKnob(k, 0.1f * static_cast<float>(repeat));
             net.process(in, out, 2, block);
@@ -74,6 +76,43 @@ TEST_P(EngineAllocations, processMakesNoHeapCallsAfterPrepare)
 }
 
 INSTANTIATE_TEST_SUITE_P(ContractModels, EngineAllocations,
-                         ::testing::Values("lstm1x8.pt", "lstm2x24_knobs_skip.pt", "lstm1x64.pt", "lstm3x20_44k.pt"));
+                         ::testing::Values("lstm1x8.pt", "lstm2x24_knobs_skip.pt", "lstm1x64.pt",
+                                           "lstm3x20_44k.pt"));
+
+class LayerSequenceAllocations : public ::testing::TestWithParam<const char*>
+{
+};
+
+/** The layer engine (a Keras sequence: dense first, a dilated grouped convolution, batchnorm,
+    PReLU, a GRU) as the loader builds it: no heap call in process, setKnob or reset after prepare,
+    at any block size, mono or stereo. In the RealtimeSanitizer build RTSan judges the same calls. */
+TEST_P(LayerSequenceAllocations, processMakesNoHeapCallsAfterPrepare)
+{
+    auto loaded = loadModelFile(modelPath(GetParam()));
+    ASSERT_TRUE(loaded) << loaded.error();
+    ASSERT_FALSE(loaded->spec.sequence.empty());
+    auto engine = makeNativeEngine(loaded->spec);
+    engine->prepare(2, 8192);
+    const auto signal = makeTestSignal(8192);
+    std::vector<float> left(8192), right(8192);
+
+    AllocationCounter counter;
+    for (int block : {1, 16, 64, 128, 333, 512, 2048, 8192})
+        for (int channels : {1, 2})
+        {
+            const float* in[] = {signal.data(), signal.data()};
+            float* out[] = {left.data(), right.data()};
+            engine->setKnob(0, 0.1f * static_cast<float>(block % 7));
+            engine->process(in, out, channels, block);
+        }
+    engine->reset();
+    if (AllocationCounter::available())
+        EXPECT_EQ(counter.count(), 0);
+    for (float y : left)
+        ASSERT_TRUE(std::isfinite(y));
+}
+
+INSTANTIATE_TEST_SUITE_P(LayerSequenceModels, LayerSequenceAllocations,
+                         ::testing::Values("keras_conv_gru.json"));
 
 } // namespace torchamp::test

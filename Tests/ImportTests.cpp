@@ -90,16 +90,21 @@ TEST(ImportRealFiles, aidaxFileMatchesItsEmbeddedOutputBatch)
 
 TEST(ImportRealFiles, rtneuralFilesMatchTheirKerasAndTorchOutputs)
 {
-    for (const char* name : {"lstm_1d", "gru_1d", "lstm_torch", "gru_torch"})
+    for (const char* name : {"lstm_1d", "gru_1d", "lstm_torch", "gru_torch", "conv"})
     {
         auto loaded = loadModelFile(ext(std::string("rtneural/") + name + ".json"));
         ASSERT_TRUE(loaded) << loaded.error();
-        const auto x = readColumn(ext(std::string("rtneural/") + name + "_x.csv"));
-        const auto y = readColumn(ext(std::string("rtneural/") + name + "_y.csv"));
+        const std::string data = std::string(name) == "conv" ? "conv_%_python.csv" : std::string(name) + "_%.csv";
+        auto column = [&](const char* which)
+        { return readColumn(ext("rtneural/" + data.substr(0, data.find('%')) + which + data.substr(data.find('%') + 1))); };
+        const auto x = column("x");
+        const auto y = column("y");
         ASSERT_EQ(x.size(), y.size());
         ASSERT_FALSE(x.empty());
-        // Keras / PyTorch float32 against ours: measured 2.4e-7 at most.
-        EXPECT_LT(test::maxAbsDifference(renderNative(loaded->spec, x, {}, 37), y), 2e-6) << name;
+        // Keras / PyTorch float32 against ours: measured 2.4e-7 at most. conv.json (a dense layer
+        // first, dilated and grouped convolutions, batch normalisation, PReLU) within RTNeural's own
+        // tolerance for it, 1e-6.
+        EXPECT_LT(test::maxAbsDifference(renderNative(loaded->spec, x, {}, 37), y), 1e-6) << name;
     }
 }
 
@@ -107,7 +112,7 @@ TEST(ImportRealFiles, everyFilePlaysFiniteAudio)
 {
     for (const char* file :
          {"nam/lstm.nam", "aidax/tw40_california_clean_deerinkstudios.json", "rtneural/lstm_1d.json",
-          "rtneural/gru_1d.json", "rtneural/lstm_torch.json", "rtneural/gru_torch.json"})
+          "rtneural/gru_1d.json", "rtneural/lstm_torch.json", "rtneural/gru_torch.json", "rtneural/conv.json"})
     {
         auto loaded = loadModelFile(ext(file));
         ASSERT_TRUE(loaded) << loaded.error();
@@ -168,8 +173,19 @@ TEST(ImportJson, brokenFilesFailWithTheFileNameFirst)
         {R"({"architecture": "LSTM", "config": {"num_layers": 1, "input_size": 1}, "weights": []})",
          "net.nam: \"config\" has no \"hidden_size\""},
         {R"({"architecture": "LSTM", "weights": [1, 2,)", "net.nam: the file is not valid JSON ("},
-        {R"({"in_shape": [null, null, 1], "layers": [{"type": "conv1d", "weights": []}]})",
-         "net.nam: layer 0 has type \"conv1d\": not supported yet"},
+        {R"({"in_shape": [null, null, 1], "layers": [{"type": "dense", "weights": [[[1]], [0]]}, {"type": "conv2d", "weights": []}]})",
+         "net.nam: layer 1 has type \"conv2d\": not supported (TorchAmp plays dense, time-distributed-dense, activation, "
+         "conv1d, batchnorm, prelu, gru and lstm layers)"},
+        {R"({"in_shape": [null, null, 1], "layers": [{"type": "bidirectional", "weights": []}]})",
+         "net.nam: layer 0 has type \"bidirectional\": not supported"},
+        {R"({"in_shape": [null, null, 1], "layers": [{"type": "conv1d", "kernel_size": [3], "dilation": [1], "groups": 1, "weights": [[[[1]], [[1]]], [0]]}]})",
+         "net.nam: layer 0 kernel has shape [2, 1, 1], expected [3, 1, outputs]"},
+        {R"({"in_shape": [null, null, 1], "layers": [{"type": "dense", "weights": [[[1, 2]], [0, 0]]}, {"type": "prelu", "weights": [[[1, 2, 3]]]}]})",
+         "net.nam: layer 1 alpha has shape [1, 3], expected [1, 2] or [1, 1]"},
+        {R"({"in_shape": [null, null, 1], "layers": [{"type": "batchnorm", "epsilon": 0.001, "weights": [[1], [0], [0]]}]})",
+         "net.nam: layer 0 should have 4 weight arrays (gamma, beta, moving mean, moving variance) or 2"},
+        {R"({"in_shape": [null, null, 1], "layers": [{"type": "dense", "activation": "swish", "weights": [[[1]], [0]]}]})",
+         "net.nam: layer 0 has activation \"swish\": not supported (TorchAmp reads tanh, relu, sigmoid, softmax, elu and linear)"},
         {R"({"in_shape": [null, null, 1], "layers": [{"type": "gru", "weights": [[[1, 2, 3]], [[1, 2, 3]], [1, 2, 3]]}]})",
          "net.nam: layer 0 bias has shape [3], expected [2, 3]"},
         {R"({"in_shape": [null, null, 1], "in_skip": 2, "layers": [{"type": "gru", "weights": [[[1, 2, 3]], [[1, 2, 3]], [[1, 2, 3], [1, 2, 3]]]}]})",
@@ -198,13 +214,45 @@ TEST(ImportJson, kerasGruGatesAreReorderedToTorchOrder)
         {"type": "gru", "activation": "tanh", "weights": [[[0.1, 0.2, 0.3]], [[0.4, 0.5, 0.6]], [[1, 2, 3], [4, 5, 6]]]}]})";
     auto loaded = loadText(text, "gru.json");
     ASSERT_TRUE(loaded) << loaded.error();
-    const auto& layer = loaded->spec.layers[0];
+    ASSERT_EQ(loaded->spec.sequence.size(), 1u); // the GRU's one unit is the output
+    const auto& layer = loaded->spec.sequence[0].recurrent;
     EXPECT_EQ(layer.type, CellType::gru);
     EXPECT_EQ(layer.weightIh, (std::vector<float>{0.2f, 0.1f, 0.3f})); // r, z, n
     EXPECT_EQ(layer.weightHh, (std::vector<float>{0.5f, 0.4f, 0.6f}));
     EXPECT_EQ(layer.biasIh, (std::vector<float>{2, 1, 3}));
     EXPECT_EQ(layer.biasHh, (std::vector<float>{5, 4, 6}));
-    EXPECT_EQ(loaded->spec.headWeight, (std::vector<float>{1.0f})); // the GRU's one unit is the output
+}
+
+TEST(ImportJson, kerasConv1dBatchNormAndPreluWeightsReachTheSpecInTorchLayout)
+{
+    // Kernel [taps = 2][inputs per group = 1][outputs = 2] with 2 groups: output o reads input o.
+    const char* text = R"({"in_shape": [null, null, 1], "layers": [
+        {"type": "dense", "activation": "", "shape": [null, null, 2], "weights": [[[1, -1]], [0.5, 0.25]]},
+        {"type": "conv1d", "activation": "elu", "shape": [null, null, 2], "kernel_size": [2], "dilation": [3], "groups": 2,
+         "weights": [[[[1, 2]], [[3, 4]]], [0.1, 0.2]]},
+        {"type": "batchnorm", "activation": "", "epsilon": 0.5, "weights": [[1, 2], [3, 4]]},
+        {"type": "prelu", "activation": "", "weights": [[[0.25]]]},
+        {"type": "activation", "activation": "softmax", "shape": [null, null, 2], "weights": []},
+        {"type": "time-distributed-dense", "activation": "linear", "shape": [null, null, 1], "weights": [[[1], [2]], [0]]}]})";
+    auto loaded = loadText(text, "conv.json");
+    ASSERT_TRUE(loaded) << loaded.error();
+    const auto& seq = loaded->spec.sequence;
+    ASSERT_EQ(seq.size(), 6u);
+    EXPECT_EQ(seq[0].weight, (std::vector<float>{1, -1}));
+    EXPECT_EQ(seq[1].kind, LayerKind::conv1d);
+    EXPECT_EQ(seq[1].weight, (std::vector<float>{1, 3, 2, 4})); // [output][input][tap]
+    EXPECT_EQ(seq[1].dilation, 3);
+    EXPECT_EQ(seq[1].groups, 2);
+    EXPECT_EQ(seq[1].lookback(), 3);
+    EXPECT_EQ(seq[1].activation, Activation::elu);
+    EXPECT_TRUE(seq[2].gamma.empty());
+    EXPECT_EQ(seq[2].mean, (std::vector<float>{1, 2}));
+    EXPECT_EQ(seq[2].variance, (std::vector<float>{3, 4}));
+    EXPECT_FLOAT_EQ(seq[2].epsilon, 0.5f);
+    EXPECT_EQ(seq[3].slopes, (std::vector<float>{0.25f, 0.25f})); // one alpha shared by the channels
+    EXPECT_EQ(seq[4].activation, Activation::softmax);
+    EXPECT_EQ(seq[5].kind, LayerKind::dense);
+    EXPECT_EQ(loaded->spec.validate(), "");
 }
 
 TEST(ImportJson, fuzzCorpusAndRegressionsOfEveryImporterGiveAModelOrAMessage)

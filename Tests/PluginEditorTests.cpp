@@ -123,6 +123,32 @@ TEST_F(PluginEditor, showsTheModelItsKnobsResamplingAndLevels)
         << editor->architectureText();
 }
 
+TEST_F(PluginEditor, showsTheArchitectureOfAWaveNetAndOfALayerSequence)
+{
+    TorchAmpProcessor p;
+    p.prepareToPlay(48000.0, 256);
+    std::unique_ptr<TorchAmpEditor> editor(dynamic_cast<TorchAmpEditor*>(p.createEditor()));
+    editor->setSize(960, 470);
+    const struct
+    {
+        std::string path, architecture;
+    } models[] = {
+        {std::string(TORCHAMP_MODELS_EXT) + "/nam-wavenet/wavenet_a1_standard.nam",
+         "WaveNet A1 standard, 13,802 weights, 48 kHz, native engine, from Neural Amp Modeler"},
+        {test::modelPath("keras_conv_gru.json"),
+         "Dense 8 (tanh) + Conv1d 8 (kernel 3, dilation 2, 2 groups) (tanh) + BatchNorm + PReLU + GRU 1x12, "
+         "48 kHz, native engine, from RTNeural JSON"},
+    };
+    for (const auto& m : models)
+    {
+        p.loadModelFile(juce::File(m.path));
+        ASSERT_TRUE(p.waitForModelLoads());
+        play(p, 2);
+        snapshot(*editor, "editor-screenshot-architecture.png");
+        EXPECT_TRUE(editor->architectureText().startsWith(m.architecture)) << editor->architectureText();
+    }
+}
+
 TEST_F(PluginEditor, showsWhyALoadFailedAndKeepsTheModel)
 {
     TorchAmpProcessor p;

@@ -251,7 +251,8 @@ INSTANTIATE_TEST_SUITE_P(
     RatesBlocksChannelsModels, ProcessorMatrix,
     ::testing::Combine(::testing::Values(44100.0, 48000.0, 96000.0),
                        ::testing::Values(1, 16, 64, 128, 333, 512, 2048, 8192), ::testing::Values(1, 2),
-                       ::testing::Values("default", "lstm2x16.pt", "lstm1x32_knob.pt", "wavenet_small.nam")),
+                       ::testing::Values("default", "lstm2x16.pt", "lstm1x32_knob.pt", "wavenet_small.nam",
+                                         "keras_conv_gru.json")),
     [](const auto& info)
     {
         std::string model = std::get<3>(info.param);

@@ -15,9 +15,11 @@ namespace torchamp
 /** What a model may be: checked before anything is allocated for it. */
 struct ModelLimits
 {
-    static constexpr int maxLayers = 4;
-    static constexpr int maxDenseLayers = 4;
-    static constexpr int maxHiddenSize = 128;
+    static constexpr int maxLayers = 4; ///< recurrent layers, in the contract and in a layer sequence
+    static constexpr int maxSequenceLayers = 24;
+    static constexpr int maxHiddenSize = 128; ///< recurrent units, and the width of any layer of a sequence
+    static constexpr int maxConvKernelSize = 32;
+    static constexpr int maxConvLookback = 2048; ///< steps a conv1d layer looks back: (kernel size - 1) * dilation
     static constexpr int maxKnobs = 8;
     static constexpr int maxKnobNameLength = 64;
     static constexpr int minSampleRate = 8000;

@@ -36,23 +36,57 @@ struct RecurrentLayerSpec
     int numGates() const noexcept { return type == CellType::gru ? 3 : 4; }
 };
 
-/** Element-wise function after a dense layer. */
+/** Element-wise function of a layer's outputs (RTNeural's activation names in brackets). */
 enum class Activation
 {
-    identity,
+    identity, ///< "linear" or none
     tanh,
     relu,
     sigmoid,
+    softmax, ///< over the layer's outputs at each step
+    elu,     ///< x for x > 0, else exp(x) - 1 (alpha 1, Keras' default)
 };
 
-/** A fully connected layer between the recurrent stack and the head (Keras/RTNeural models have them). */
-struct DenseLayerSpec
+/** The layer types of a layer-sequence model. */
+enum class LayerKind
 {
+    dense,      ///< y = activation(W x + b), one step at a time
+    activation, ///< y = activation(x)
+    conv1d,     ///< causal (streaming) 1-D convolution over time, with dilation and groups, then activation
+    batchNorm,  ///< y = (x - mean) / sqrt(variance + epsilon) * gamma + beta, per channel (inference form)
+    prelu,      ///< y = x for x >= 0, else slope * x, per channel
+    gru,        ///< torch.nn.GRU, one layer
+    lstm,       ///< torch.nn.LSTM, one layer
+};
+
+/** One layer of a layer-sequence model (RTNeural/Keras JSON, PyTorch state_dicts): plain data, in
+    PyTorch's layouts. Only the members of its kind are used; the others stay empty. */
+struct LayerSpec
+{
+    LayerKind kind = LayerKind::dense;
     int inputSize = 0;
     int outputSize = 0;
-    std::vector<float> weight; ///< [output, input], row-major (torch.nn.Linear's layout)
-    std::vector<float> bias;   ///< [output]
+    /// dense and conv1d: applied to their outputs; activation: the function itself.
     Activation activation = Activation::identity;
+
+    /// dense: [output][input], row-major (torch.nn.Linear); conv1d: [output][input / groups][kernelSize]
+    /// (torch.nn.Conv1d), where tap k multiplies the input (kernelSize - 1 - k) * dilation steps back.
+    std::vector<float> weight;
+    std::vector<float> bias; ///< dense, conv1d: [output]
+    int kernelSize = 1;      ///< conv1d
+    int dilation = 1;        ///< conv1d
+    int groups = 1;          ///< conv1d: input and output channels split into this many independent groups
+
+    /// batchNorm: [size] each; gamma and beta empty mean 1 and 0 (a layer without scale or centre).
+    std::vector<float> mean, variance, gamma, beta;
+    float epsilon = 1e-3f;
+
+    std::vector<float> slopes; ///< prelu: [size]
+
+    RecurrentLayerSpec recurrent; ///< gru, lstm (its inputSize and hiddenSize equal this layer's sizes)
+
+    /// Input steps the layer looks back beyond the current one (conv1d: (kernelSize - 1) * dilation).
+    int lookback() const noexcept { return kind == LayerKind::conv1d ? (kernelSize - 1) * dilation : 0; }
 };
 
 /** What the user sees of a model, without its weights: what the status, the editor and the tools
@@ -94,14 +128,17 @@ struct ModelInfo
     from one. */
 struct ModelSpec : ModelInfo
 {
+    /// The recurrent contract (TorchScript, Neural Amp Modeler LSTM): a stack of LSTM layers and a
+    /// Linear(hiddenSize(), 1) head. Empty for the other kinds of model.
     std::vector<RecurrentLayerSpec> layers;
-    /// A convolutional model (Neural Amp Modeler WaveNet) instead of recurrent layers: then
-    /// layers, denseLayers and the head are empty. Null for recurrent models.
-    std::shared_ptr<const WaveNetSpec> wavenet;
-    /// Applied in order to the last recurrent layer's output, before the head; usually empty.
-    std::vector<DenseLayerSpec> denseLayers;
-    std::vector<float> headWeight; ///< Linear(headInputs(), 1) weight, [headInputs()]
+    std::vector<float> headWeight; ///< the head's weight, [hiddenSize()]
     float headBias = 0.0f;
+    /// A layer-sequence model (RTNeural/Keras JSON, PyTorch state_dicts): layers of any kind in any
+    /// order, from 1 + numKnobs() inputs to 1 output. Then layers and the head are empty.
+    std::vector<LayerSpec> sequence;
+    /// A convolutional model (Neural Amp Modeler WaveNet): then layers, the head and the sequence
+    /// are empty. Null for the other kinds of model.
+    std::shared_ptr<const WaveNetSpec> wavenet;
 
     /// Linear gains of the model itself (AIDA-X's in_gain / out_gain): the network sees
     /// inputGain * audio, and its output (skip included) is multiplied by outputGain.
@@ -110,8 +147,6 @@ struct ModelSpec : ModelInfo
 
     int inputSize() const noexcept { return 1 + numKnobs(); }
     int hiddenSize() const noexcept { return layers.empty() ? 0 : layers.back().hiddenSize; }
-    /// Inputs of the head: the last dense layer's outputs, else the last recurrent layer's.
-    int headInputs() const noexcept { return denseLayers.empty() ? hiddenSize() : denseLayers.back().outputSize; }
 
     /// "LSTM 1x40, 48 kHz" (or "WaveNet A1 standard, 13,802 weights, 48 kHz") style summary for
     /// the editor and the render tool.

@@ -32,8 +32,8 @@ RecurrentNetwork::RecurrentNetwork(const ModelSpec& spec) : RecurrentNetwork(spe
 
 RecurrentNetwork::RecurrentNetwork(const ModelSpec& spec, kernels::Isa isa)
 {
-    if (spec.wavenet)
-        throw std::invalid_argument("a WaveNet plays on the WaveNet engine, not the recurrent one");
+    if (spec.wavenet || !spec.sequence.empty())
+        throw std::invalid_argument("the recurrent engine plays the LSTM contract, not a WaveNet or a layer sequence");
     if (auto problem = spec.validate(); !problem.empty())
         throw std::invalid_argument(problem);
     kernel = &kernelsOrThrow(isa);
@@ -42,25 +42,12 @@ RecurrentNetwork::RecurrentNetwork(const ModelSpec& spec, kernels::Isa isa)
     skip = spec.skip;
     knobCount = spec.numKnobs();
     knobs = spec.knobDefaults;
-    const bool kernelsFit = spec.denseLayers.empty()
-                            && std::all_of(spec.layers.begin(), spec.layers.end(),
-                                           [](const RecurrentLayerSpec& l) { return l.type == CellType::lstm; });
-    if (kernelsFit)
-    {
-        // The model's own gains fold into the weights: the input gain into layer 0's audio column,
-        // the output gain into the head; only the skip path needs their product.
-        headBias = spec.headBias * spec.outputGain;
-        skipGain = spec.inputGain * spec.outputGain;
-        pack(spec);
-        updateKnobBias();
-    }
-    else
-    {
-        portable = std::make_unique<PortableNetwork>(spec, *kernel);
-        stateStride = portable->stateSize();
-        initialState.assign(static_cast<size_t>(stateStride), 0.0f);
-        portable->writeInitialState(initialState.data());
-    }
+    // The model's own gains fold into the weights: the input gain into layer 0's audio column, the
+    // output gain into the head; only the skip path needs their product.
+    headBias = spec.headBias * spec.outputGain;
+    skipGain = spec.inputGain * spec.outputGain;
+    pack(spec);
+    updateKnobBias();
     prepare(1);
 }
 
@@ -173,11 +160,8 @@ float RecurrentNetwork::getKnob(int index) const noexcept
 void RecurrentNetwork::updateKnobBias() noexcept
 {
     // Knobs are constant over a block, so their input-weight contribution is a bias; their packed
-    // columns follow the audio column in layer 0's input weights. (The portable path reads the
-    // knob values as inputs.)
+    // columns follow the audio column in layer 0's input weights.
     knobsChanged = false;
-    if (portable)
-        return;
     const Layer& first = layers.front();
     const size_t rows = first.bias.size();
     float* folded = knobBias.data();
@@ -207,14 +191,7 @@ bool RecurrentNetwork::stateIsFinite(const float* channelStatePtr) const noexcep
 void RecurrentNetwork::run(kernels::Block& block, const float* inputBias, int layer0Inputs) noexcept
 {
     ScopedFlushDenormals noDenormals;
-    if (portable)
-    {
-        for (int c = 0; c < block.numChannels; ++c)
-            portable->process(block.in[c], block.inputStride, layer0Inputs, knobs.data(), block.out[c], block.state[c],
-                              block.numSamples);
-    }
-    else
-        runKernel(block, inputBias, layer0Inputs);
+    runKernel(block, inputBias, layer0Inputs);
 
     for (int c = 0; c < block.numChannels; ++c)
     {

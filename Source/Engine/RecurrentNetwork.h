@@ -3,7 +3,6 @@
 #include "AlignedFloats.h"
 #include "LstmKernels.h"
 #include "ModelSpec.h"
-#include "PortableNetwork.h"
 #include "RealtimeSafety.h"
 
 #include <atomic>
@@ -14,10 +13,9 @@
 namespace torchamp
 {
 
-/** The native inference engine: a stack of recurrent layers and a linear head, built from a
-    ModelSpec, computing what torch.nn.LSTM + torch.nn.Linear compute, one sample at a time.
-    Models with GRU layers or dense layers between the stack and the head run on a simpler
-    portable path (PortableNetwork) with the same interface and real-time guarantees.
+/** The native engine of the recurrent contract (ModelSpec::layers: TorchScript and Neural Amp
+    Modeler LSTMs): a stack of LSTM layers and a linear head, computing what torch.nn.LSTM +
+    torch.nn.Linear compute, one sample at a time. Layer-sequence models play on LayerNetwork.
 
     Each channel has its own recurrent state. Knob values are model inputs 1..K; they are held per
     block (set them before process()). Channels are processed in pairs that share every weight
@@ -32,7 +30,7 @@ class RecurrentNetwork
 {
 public:
     /// Copies and re-lays out the weights for the best kernel of this CPU. Throws
-    /// std::invalid_argument if spec.validate() fails.
+    /// std::invalid_argument if spec.validate() fails or the spec is not the recurrent contract.
     explicit RecurrentNetwork(const ModelSpec& spec);
 
     /// The same with a given instruction set (benchmarks, tests). Throws std::invalid_argument if
@@ -49,8 +47,6 @@ public:
     int numInputs() const noexcept { return 1 + knobCount; }
     /// The instruction set the kernels run on.
     kernels::Isa isa() const noexcept { return kernel->isa; }
-    /// True when the model runs on the portable path (GRU or dense layers), not the LSTM kernels.
-    bool usesPortablePath() const noexcept { return portable != nullptr; }
 
     /// Sets every channel's recurrent state to the model's initial state (zero unless the file
     /// carries a learned one). Audio thread.
@@ -106,7 +102,6 @@ private:
     float skipGain = 1.0f; // the model's input gain times its output gain (both folded into the weights)
     int rate = 48000;
 
-    std::unique_ptr<PortableNetwork> portable; // set when the LSTM kernels cannot run the model
     AlignedFloats initialState;                // one channel's state after reset()
     int knobCount = 0;
 

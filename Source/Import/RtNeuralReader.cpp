@@ -1,5 +1,11 @@
 // RTNeural's JSON as exported from Keras (RTNeural's model_utils) and played by AIDA-X:
-// {"in_shape": [null, null, inputs], "layers": [{"type", "activation", "shape", "weights"}, ...]}.
+// {"in_shape": [null, null, inputs], "layers": [{"type", "activation", "shape", "weights"}, ...]},
+// a sequence of layers in any order, as RTNeural's model_loader reads them: dense and
+// time-distributed-dense (kernel [inputs, outputs], bias), activation, conv1d (kernel
+// [kernel_size, inputs / groups, outputs], bias; "kernel_size", "dilation", "groups"; played
+// causally, streaming, as Keras' padding="causal" computes it), batchnorm (gamma, beta, moving mean,
+// moving variance, or only the last two; "epsilon"), prelu (alpha [1, channels] or [1, 1]: shared
+// over time), gru and lstm. A layer's "activation" follows it.
 // Keras stores kernels transposed relative to PyTorch ([inputs, gates * H] against PyTorch's
 // [gates * H, inputs]). LSTM: gate order i, f, c, o (PyTorch's i, f, g, o), one bias. GRU
 // (reset_after=True, Keras' default): gate order z, r, h against PyTorch's r, z, n, and a bias of
@@ -29,8 +35,12 @@ Activation activationNamed(const std::string& name, const std::string& where)
         return Activation::relu;
     if (name == "sigmoid")
         return Activation::sigmoid;
+    if (name == "softmax")
+        return Activation::softmax;
+    if (name == "elu")
+        return Activation::elu;
     fail(where + " has activation \"" + name +
-         "\": not supported yet (TorchAmp reads tanh, relu, sigmoid and linear)");
+         "\": not supported (TorchAmp reads tanh, relu, sigmoid, softmax, elu and linear)");
 }
 
 /** Keras kernel [inputs][gates * H] to PyTorch rows [gates * H][inputs], gate blocks reordered:
@@ -106,19 +116,28 @@ RecurrentLayerSpec readRecurrent(const Json& layer, bool gru, int inputs, const 
     return spec;
 }
 
-DenseLayerSpec readDense(const Json& layer, int inputs, const std::string& where)
+const Json& weightArrays(const Json& layer, const std::string& where, size_t least, size_t most,
+                         const char* what)
 {
     const auto& weights = member(layer, "weights", where);
-    if (!weights.is_array() || weights.size() != 2)
-        fail(where + " should have 2 weight arrays (kernel, bias)");
+    if (!weights.is_array() || weights.size() < least || weights.size() > most)
+        fail(where + " should have " + what);
+    return weights;
+}
+
+LayerSpec readDense(const Json& layer, int inputs, const std::string& where)
+{
+    const auto& weights = weightArrays(layer, where, 1, 2, "1 or 2 weight arrays (kernel, bias)");
     const auto kernel = tensor(weights[0], where + " kernel");
     if (kernel.shape.size() != 2 || kernel.shape[0] != inputs || kernel.shape[1] < 1)
         fail(where + " kernel has shape " + shapeText(kernel.shape) + ", expected [" +
              std::to_string(inputs) + ", outputs]");
-    DenseLayerSpec dense;
+    LayerSpec dense;
+    dense.kind = LayerKind::dense;
     dense.inputSize = inputs;
     dense.outputSize = kernel.shape[1];
-    dense.bias = tensorOfShape(weights[1], where + " bias", {dense.outputSize}).values;
+    dense.bias = weights.size() == 2 ? tensorOfShape(weights[1], where + " bias", {dense.outputSize}).values
+                                     : std::vector<float>(static_cast<size_t>(dense.outputSize), 0.0f);
     dense.weight.resize(kernel.values.size());
     for (int o = 0; o < dense.outputSize; ++o)
         for (int j = 0; j < inputs; ++j)
@@ -126,6 +145,135 @@ DenseLayerSpec readDense(const Json& layer, int inputs, const std::string& where
                 kernel.values[static_cast<size_t>(j * dense.outputSize + o)];
     dense.activation = activationNamed(optionalString(layer, "activation"), where);
     return dense;
+}
+
+/** The last entry of an array-or-number field ("kernel_size": [3]), as RTNeural reads it. */
+int lastInteger(const Json& layer, const char* key, const std::string& where, int lo, int hi)
+{
+    const auto& value = member(layer, key, where);
+    const auto& last = value.is_array() && !value.empty() ? value.back() : value;
+    return integer(last, where + " \"" + key + "\"", lo, hi);
+}
+
+LayerSpec readConv1d(const Json& layer, int inputs, const std::string& where)
+{
+    LayerSpec conv;
+    conv.kind = LayerKind::conv1d;
+    conv.inputSize = inputs;
+    conv.kernelSize = lastInteger(layer, "kernel_size", where, 1, ModelLimits::maxConvKernelSize);
+    conv.dilation = lastInteger(layer, "dilation", where, 1, ModelLimits::maxConvLookback);
+    conv.groups = layer.contains("groups") ? integer(layer["groups"], where + " \"groups\"", 1, inputs) : 1;
+    if (inputs % conv.groups != 0)
+        fail(where + " has " + std::to_string(conv.groups) + " groups, which do not divide its " +
+             std::to_string(inputs) + " inputs");
+    const auto& weights = weightArrays(layer, where, 2, 2, "2 weight arrays (kernel, bias)");
+    const int inPerGroup = inputs / conv.groups;
+    const auto kernel = tensor(weights[0], where + " kernel");
+    if (kernel.shape.size() != 3 || kernel.shape[0] != conv.kernelSize || kernel.shape[1] != inPerGroup ||
+        kernel.shape[2] < 1 || kernel.shape[2] % conv.groups != 0)
+        fail(where + " kernel has shape " + shapeText(kernel.shape) + ", expected [" +
+             std::to_string(conv.kernelSize) + ", " + std::to_string(inPerGroup) + ", outputs] (outputs a multiple of " +
+             std::to_string(conv.groups) + " groups)");
+    const int out = kernel.shape[2], taps = conv.kernelSize;
+    conv.outputSize = out;
+    conv.bias = tensorOfShape(weights[1], where + " bias", {out}).values;
+    // Keras [tap][input][output] to PyTorch [output][input][tap]; both read tap k at
+    // (kernel_size - 1 - k) * dilation steps back.
+    conv.weight.resize(kernel.values.size());
+    for (int k = 0; k < taps; ++k)
+        for (int j = 0; j < inPerGroup; ++j)
+            for (int o = 0; o < out; ++o)
+                conv.weight[static_cast<size_t>((o * inPerGroup + j) * taps + k)] =
+                    kernel.values[static_cast<size_t>((k * inPerGroup + j) * out + o)];
+    conv.activation = activationNamed(optionalString(layer, "activation"), where);
+    return conv;
+}
+
+LayerSpec readBatchNorm(const Json& layer, int width, const std::string& where)
+{
+    LayerSpec norm;
+    norm.kind = LayerKind::batchNorm;
+    norm.inputSize = norm.outputSize = width;
+    const auto& weights = member(layer, "weights", where);
+    if (!weights.is_array() || (weights.size() != 4 && weights.size() != 2))
+        fail(where + " should have 4 weight arrays (gamma, beta, moving mean, moving variance) or 2 (moving mean, "
+                     "moving variance)");
+    std::vector<std::vector<float>> arrays;
+    for (size_t i = 0; i < weights.size(); ++i)
+        arrays.push_back(tensorOfShape(weights[i], where + " weights[" + std::to_string(i) + "]", {width}).values);
+    if (arrays.size() == 4)
+    {
+        norm.gamma = arrays[0];
+        norm.beta = arrays[1];
+    }
+    norm.mean = arrays[arrays.size() - 2];
+    norm.variance = arrays.back();
+    const double epsilon = number(member(layer, "epsilon", where), where + " \"epsilon\"");
+    if (epsilon < 0.0 || epsilon > 1e6)
+        fail(where + " \"epsilon\" should be a small non-negative number");
+    norm.epsilon = static_cast<float>(epsilon);
+    for (size_t c = 0; c < norm.variance.size(); ++c)
+        if (!(norm.variance[c] + norm.epsilon > 0.0f))
+            fail(where + " has a moving variance plus epsilon that is not positive (channel " + std::to_string(c) + ")");
+    return norm;
+}
+
+LayerSpec readPrelu(const Json& layer, int width, const std::string& where)
+{
+    const auto& weights = weightArrays(layer, where, 1, 1, "1 weight array (alpha)");
+    const auto alpha = tensor(weights[0], where + " alpha");
+    // One alpha per channel (shared_axes=[1]) or one for all (shared_axes=[1, 2]); an alpha per
+    // step is no streaming layer.
+    size_t leading = 1;
+    for (size_t d = 0; d + 1 < alpha.shape.size(); ++d)
+        leading *= static_cast<size_t>(alpha.shape[d]);
+    const int channels = alpha.shape.empty() ? 0 : alpha.shape.back();
+    if (leading != 1 || (channels != width && channels != 1))
+        fail(where + " alpha has shape " + shapeText(alpha.shape) + ", expected [1, " + std::to_string(width) +
+             "] or [1, 1] (an alpha shared over time)");
+    LayerSpec prelu;
+    prelu.kind = LayerKind::prelu;
+    prelu.inputSize = prelu.outputSize = width;
+    prelu.slopes = channels == width ? alpha.values : std::vector<float>(static_cast<size_t>(width), alpha.values[0]);
+    return prelu;
+}
+
+LayerSpec recurrentLayer(RecurrentLayerSpec cell)
+{
+    LayerSpec layer;
+    layer.kind = cell.type == CellType::gru ? LayerKind::gru : LayerKind::lstm;
+    layer.inputSize = cell.inputSize;
+    layer.outputSize = cell.hiddenSize;
+    layer.recurrent = std::move(cell);
+    return layer;
+}
+
+/** One entry of "layers", taking `width` inputs. */
+LayerSpec readLayer(const Json& layer, int width, const std::string& where)
+{
+    const auto& typeValue = member(layer, "type", where);
+    const auto type = typeValue.is_string() ? typeValue.get<std::string>() : std::string();
+    if (type == "lstm" || type == "gru")
+        return recurrentLayer(readRecurrent(layer, type == "gru", width, where));
+    if (type == "dense" || type == "time-distributed-dense")
+        return readDense(layer, width, where);
+    if (type == "conv1d")
+        return readConv1d(layer, width, where);
+    if (type == "batchnorm")
+        return readBatchNorm(layer, width, where);
+    if (type == "prelu")
+        return readPrelu(layer, width, where);
+    if (type == "activation")
+    {
+        LayerSpec activation;
+        activation.kind = LayerKind::activation;
+        activation.inputSize = activation.outputSize = width;
+        activation.activation = activationNamed(optionalString(layer, "activation"), where);
+        return activation;
+    }
+    fail(where + " has type \"" + type +
+         "\": not supported (TorchAmp plays dense, time-distributed-dense, activation, conv1d, batchnorm, prelu, gru "
+         "and lstm layers)");
 }
 
 float gainFromDb(const Json& root, const char* key)
@@ -160,56 +308,27 @@ ModelSpec readRtNeural(const Json& root, const std::string& stem)
     const auto& layers = member(root, "layers", "the file");
     if (!layers.is_array() || layers.empty())
         fail("\"layers\" should be a non-empty array");
+    if (static_cast<int>(layers.size()) > ModelLimits::maxSequenceLayers)
+        fail("the model has " + std::to_string(layers.size()) + " layers; TorchAmp plays at most " +
+             std::to_string(ModelLimits::maxSequenceLayers));
     int width = inputs;
+    int recurrentLayers = 0;
     for (size_t i = 0; i < layers.size(); ++i)
     {
-        const auto& layer = layers[i];
         const std::string where = "layer " + std::to_string(i);
-        const auto& typeValue = member(layer, "type", where);
-        const auto type = typeValue.is_string() ? typeValue.get<std::string>() : std::string();
-        if (type == "lstm" || type == "gru")
-        {
-            if (!spec.denseLayers.empty())
-                fail(where + " (" + type +
-                     ") follows a dense layer: TorchAmp plays recurrent layers first, then dense layers");
-            spec.layers.push_back(readRecurrent(layer, type == "gru", width, where));
-            width = spec.layers.back().hiddenSize;
-        }
-        else if (type == "dense" || type == "time-distributed-dense")
-        {
-            spec.denseLayers.push_back(readDense(layer, width, where));
-            width = spec.denseLayers.back().outputSize;
-        }
-        else if (type == "activation")
-        {
-            const auto name = optionalString(layer, "activation");
-            if (spec.denseLayers.empty() || spec.denseLayers.back().activation != Activation::identity)
-                fail(where + " is an activation layer that does not follow a dense layer: not supported yet");
-            spec.denseLayers.back().activation = activationNamed(name, where);
-        }
-        else
-            fail(where + " has type \"" + type +
-                 "\": not supported yet (TorchAmp reads lstm, gru, dense and activation layers)");
+        auto layer = readLayer(layers[i], width, where);
+        if (layer.outputSize > ModelLimits::maxHiddenSize)
+            fail(where + " has " + std::to_string(layer.outputSize) + " outputs; TorchAmp plays at most " +
+                 std::to_string(ModelLimits::maxHiddenSize));
+        if ((layer.kind == LayerKind::gru || layer.kind == LayerKind::lstm) && ++recurrentLayers > ModelLimits::maxLayers)
+            fail("the model has more than " + std::to_string(ModelLimits::maxLayers) +
+                 " recurrent layers; TorchAmp plays at most " + std::to_string(ModelLimits::maxLayers));
+        width = layer.outputSize;
+        spec.sequence.push_back(std::move(layer));
     }
-    if (spec.layers.empty())
-        fail("the model has no lstm or gru layer");
     if (width != 1)
         fail("the model ends in " + std::to_string(width) +
              " outputs; TorchAmp plays models with one audio output");
-
-    // The last dense layer with a single linear output is the head; anything else ends in an
-    // identity head on its one output.
-    if (!spec.denseLayers.empty() && spec.denseLayers.back().activation == Activation::identity)
-    {
-        spec.headWeight = spec.denseLayers.back().weight;
-        spec.headBias = spec.denseLayers.back().bias[0];
-        spec.denseLayers.pop_back();
-    }
-    else
-    {
-        spec.headWeight = {1.0f};
-        spec.headBias = 0.0f;
-    }
 
     if (root.contains("in_skip") && !root["in_skip"].is_null())
         spec.skip = integer(root["in_skip"], "\"in_skip\"", 0, 1) == 1;

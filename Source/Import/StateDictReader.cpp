@@ -98,7 +98,12 @@ void readRecurrentModule(const Module& m, ModelSpec& spec, int& width)
                          ? std::vector<float>(static_cast<size_t>(gates * hidden), 0.0f)
                          : tensorOfShape(*b->second, m.name + "." + name + suffix, {gates * hidden}).values;
         }
-        spec.layers.push_back(std::move(layer));
+        LayerSpec step;
+        step.kind = layer.type == CellType::gru ? LayerKind::gru : LayerKind::lstm;
+        step.inputSize = width;
+        step.outputSize = hidden;
+        step.recurrent = std::move(layer);
+        spec.sequence.push_back(std::move(step));
         width = hidden;
     }
 }
@@ -119,7 +124,7 @@ ModelSpec readDict(const Json& dict, int inputs, const std::string& stem)
     size_t i = 0;
     for (; i < modules.size() && isRecurrent(modules[i]); ++i)
         readRecurrentModule(modules[i], spec, width);
-    if (spec.layers.empty())
+    if (spec.sequence.empty())
         fail("the state_dict has no LSTM or GRU (no \"...weight_ih_l0\" entry before the others)");
     if (i + 1 != modules.size())
         fail("after the recurrent layers the state_dict should hold exactly one Linear layer to 1 output; "
@@ -129,11 +134,18 @@ ModelSpec readDict(const Json& dict, int inputs, const std::string& stem)
     const auto weight = head.params.find("weight");
     if (weight == head.params.end() || head.params.size() > 2)
         fail("\"" + head.name + "\" should be a Linear layer (weight and bias)");
-    spec.headWeight = tensorOfShape(*weight->second, head.name + ".weight", {1, width}).values;
+    LayerSpec linear;
+    linear.kind = LayerKind::dense;
+    linear.inputSize = width;
+    linear.outputSize = 1;
+    linear.weight = tensorOfShape(*weight->second, head.name + ".weight", {1, width}).values;
     if (const auto bias = head.params.find("bias"); bias != head.params.end())
-        spec.headBias = tensorOfShape(*bias->second, head.name + ".bias", {1}).values[0];
+        linear.bias = tensorOfShape(*bias->second, head.name + ".bias", {1}).values;
     else if (head.params.size() == 2)
         fail("\"" + head.name + "\" should be a Linear layer (weight and bias)");
+    else
+        linear.bias = {0.0f};
+    spec.sequence.push_back(std::move(linear));
     return spec;
 }
 
@@ -163,16 +175,17 @@ ModelSpec readStateDict(const Json& root, const std::string& stem)
     spec.sourceFormat = "GuitarML JSON";
 
     const auto unit = optionalString(data, "unit_type");
-    const auto found = spec.layers.front().type == CellType::gru ? "GRU" : "LSTM";
+    const auto& first = spec.sequence.front().recurrent;
+    const auto found = first.type == CellType::gru ? "GRU" : "LSTM";
     if (!unit.empty() && unit != found)
         fail("model_data says unit_type " + unit + " but the weights are a " + found + "'s");
     if (data.contains("hidden_size") &&
-        integer(data["hidden_size"], "model_data hidden_size", 1, 1 << 20) != spec.layers.front().hiddenSize)
-        fail("model_data hidden_size differs from the weights' (" +
-             std::to_string(spec.layers.front().hiddenSize) + ")");
-    if (data.contains("num_layers") && integer(data["num_layers"], "model_data num_layers", 1, 1 << 20) !=
-                                           static_cast<int>(spec.layers.size()))
-        fail("model_data num_layers differs from the weights' (" + std::to_string(spec.layers.size()) + ")");
+        integer(data["hidden_size"], "model_data hidden_size", 1, 1 << 20) != first.hiddenSize)
+        fail("model_data hidden_size differs from the weights' (" + std::to_string(first.hiddenSize) + ")");
+    const auto recurrentLayers = static_cast<int>(spec.sequence.size()) - 1; // the rest is the Linear
+    if (data.contains("num_layers") &&
+        integer(data["num_layers"], "model_data num_layers", 1, 1 << 20) != recurrentLayers)
+        fail("model_data num_layers differs from the weights' (" + std::to_string(recurrentLayers) + ")");
     if (data.contains("skip"))
     {
         // SimpleRNN adds the first `skip` input channels to its one output: only the audio (1) can be.

@@ -19,6 +19,7 @@
 #include "MachinePeak.h"
 #include "EmbeddedResources.h"
 #include "ModelLoader.h"
+#include "LayerBench.h"
 #include "RecurrentNetwork.h"
 #include "ToolSupport.h"
 #include "TorchModule.h"
@@ -323,7 +324,7 @@ std::vector<SeedResult> benchModelReading(bool libtorch, size_t reads)
 
 int main(int argc, char** argv)
 {
-    bool quick = false, libtorch = true, python = true, lstm = true, wavenet = true;
+    bool quick = false, libtorch = true, python = true, lstm = true, wavenet = true, layersOnly = false;
     bench::WaveNetBenchOptions wavenetOptions;
     std::string jsonPath = "torchamp-bench.json";
     for (int i = 1; i < argc; ++i)
@@ -341,16 +342,34 @@ int main(int argc, char** argv)
             lstm = false;
         else if (a == "--no-wavenet")
             wavenet = false;
+        else if (a == "--layers-only")
+            layersOnly = true;
         else if (a == "--wavenet" && i + 1 < argc)
             wavenetOptions.files.push_back(argv[++i]);
         else
         {
             std::cerr << "usage: torchamp-bench [--quick] [--json FILE] [--no-libtorch] [--no-python]\n"
-                         "                      [--wavenet-only | --no-wavenet] [--wavenet FILE.nam]...\n";
+                         "                      [--wavenet-only | --no-wavenet | --layers-only] [--wavenet FILE.nam]...\n";
             return a == "--help" ? 0 : 2;
         }
     }
     wavenetOptions.quick = quick;
+    if (layersOnly)
+    {
+        const std::string loadBefore = tools::readProcLine("/proc/loadavg");
+        const auto records = bench::runLayerBench(quick);
+        const std::string loadAfter = tools::readProcLine("/proc/loadavg");
+        std::printf("\nCPU: %s; dispatched kernel: %s; load average before/after: %s / %s\n",
+                    tools::readProcLine("/proc/cpuinfo", "model name").c_str(), kernels::isaName(kernels::bestIsa()),
+                    loadBefore.substr(0, 14).c_str(), loadAfter.substr(0, 14).c_str());
+        std::ofstream json(jsonPath);
+        json << "{\n  \"machine\": {\"load_before\": \"" << loadBefore << "\", \"load_after\": \"" << loadAfter
+             << "\"},\n  \"layers\": ";
+        bench::writeLayerJson(json, records);
+        json << "\n}\n";
+        std::cerr << "JSON: " << jsonPath << "\n";
+        return 0;
+    }
     if (!lstm)
     {
         const std::string loadBefore = tools::readProcLine("/proc/loadavg");
@@ -523,6 +542,7 @@ int main(int argc, char** argv)
                 std::printf("%-6d %22.1f %24.1f %10.2f\n", hidden, peak.matVecFloorNs(hidden), r.nsPerSample(),
                             r.nsPerSample() / peak.matVecFloorNs(hidden));
     const auto wavenetRecords = wavenet ? bench::runWaveNetBench(peak, wavenetOptions) : std::vector<bench::WaveNetRecord> {};
+    const auto layerRecords = bench::runLayerBench(quick);
 
     const std::string loadAfter = tools::readProcLine("/proc/loadavg");
     std::printf("\nCPU: %s; dispatched kernel: %s; load average before/after: %s / %s\n",
@@ -561,6 +581,8 @@ int main(int argc, char** argv)
              << ", \"p99_us\": " << reading[i].us.p99 << "}";
     json << "},\n  \"wavenet\": ";
     bench::writeWaveNetJson(json, wavenetRecords);
+    json << ",\n  \"layers\": ";
+    bench::writeLayerJson(json, layerRecords);
     json << "\n}\n";
     std::cerr << "JSON: " << jsonPath << "\n";
     return 0;

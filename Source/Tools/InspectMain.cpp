@@ -46,7 +46,7 @@ Json limits()
 {
     return Json{{"model",
                  {{"max_layers", ModelLimits::maxLayers},
-                  {"max_dense_layers", ModelLimits::maxDenseLayers},
+                  {"max_sequence_layers", ModelLimits::maxSequenceLayers},
                   {"max_hidden_size", ModelLimits::maxHiddenSize},
                   {"max_knobs", ModelLimits::maxKnobs},
                   {"max_knob_name_length", ModelLimits::maxKnobNameLength},
@@ -72,6 +72,21 @@ Json decimal(float v)
     return Json(std::strtod(std::string(text, end).c_str(), nullptr));
 }
 
+const char* kindName(LayerKind kind)
+{
+    switch (kind)
+    {
+        case LayerKind::dense: return "dense";
+        case LayerKind::activation: return "activation";
+        case LayerKind::conv1d: return "conv1d";
+        case LayerKind::batchNorm: return "batchnorm";
+        case LayerKind::prelu: return "prelu";
+        case LayerKind::gru: return "gru";
+        case LayerKind::lstm: return "lstm";
+    }
+    return "?";
+}
+
 Json layersOf(const ModelSpec& spec)
 {
     Json layers = Json::array();
@@ -79,18 +94,29 @@ Json layersOf(const ModelSpec& spec)
         layers.push_back({{"type", l.type == CellType::gru ? "gru" : "lstm"},
                           {"inputs", l.inputSize},
                           {"hidden", l.hiddenSize}});
-    for (const auto& d : spec.denseLayers)
-        layers.push_back({{"type", "dense"}, {"inputs", d.inputSize}, {"outputs", d.outputSize}});
+    for (const auto& l : spec.sequence)
+    {
+        Json layer{{"type", kindName(l.kind)}, {"inputs", l.inputSize}, {"outputs", l.outputSize}};
+        if (l.kind == LayerKind::gru || l.kind == LayerKind::lstm)
+            layer["hidden"] = l.outputSize; // as the contract's recurrent layers say it
+        layers.push_back(std::move(layer));
+    }
     return layers;
+}
+
+std::size_t recurrentWeights(const RecurrentLayerSpec& l)
+{
+    return l.weightIh.size() + l.weightHh.size() + l.biasIh.size() + l.biasHh.size();
 }
 
 std::size_t parameterCount(const ModelSpec& spec)
 {
-    std::size_t n = spec.headWeight.size() + 1;
+    std::size_t n = spec.layers.empty() ? 0 : spec.headWeight.size() + 1;
     for (const auto& l : spec.layers)
-        n += l.weightIh.size() + l.weightHh.size() + l.biasIh.size() + l.biasHh.size();
-    for (const auto& d : spec.denseLayers)
-        n += d.weight.size() + d.bias.size();
+        n += recurrentWeights(l);
+    for (const auto& l : spec.sequence)
+        n += recurrentWeights(l.recurrent) + l.weight.size() + l.bias.size() + l.gamma.size() + l.beta.size()
+             + l.mean.size() + l.variance.size() + l.slopes.size();
     return n;
 }
 
@@ -106,7 +132,7 @@ Json describe(const std::string& file, const LoadedModel& model)
                 {"format", spec.sourceFormat},
                 {"architecture", spec.architecture()},
                 {"layers", layersOf(spec)},
-                {"parameters", spec.layers.empty() ? 0 : parameterCount(spec)},
+                {"parameters", parameterCount(spec)},
                 {"inputs", spec.inputSize()},
                 {"knobs", knobs},
                 {"sample_rate", spec.sampleRate},

@@ -5,7 +5,7 @@
 
 #include "JsonReading.h"
 #include "ModelImport.h"
-#include "RecurrentNetwork.h"
+#include "NativeEngineFactory.h"
 
 #include <cmath>
 #include <cstddef>
@@ -29,14 +29,16 @@ torchamp::ModelSpec readWithTheFuzzedImporter(const torchamp::import::Json& root
 
 void play(const torchamp::ModelSpec& spec)
 {
-    torchamp::RecurrentNetwork network(spec);
-    network.prepare(1);
+    const auto engine = torchamp::makeNativeEngine(spec);
+    engine->prepare(1, 64);
     for (int k = 0; k < spec.numKnobs(); ++k)
-        network.setKnob(k, 0.5f);
+        engine->setKnob(k, 0.5f);
     std::vector<float> x(64), y(64);
     for (size_t i = 0; i < x.size(); ++i)
         x[i] = std::sin(0.3f * static_cast<float>(i));
-    network.processChannel(0, x.data(), y.data(), static_cast<int>(x.size()));
+    const float* in[] = { x.data() };
+    float* out[] = { y.data() };
+    engine->process(in, out, 1, static_cast<int>(x.size()));
 }
 
 } // namespace

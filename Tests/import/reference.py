@@ -7,7 +7,11 @@ to check what torchamp-render plays.
   weight [H] and bias. Gates i, f, g, o. (NeuralAmpModelerCore's LSTM description.)
 - RTNeural / Keras JSON: Keras equations. LSTM: z = x K + h R + b, gates i, f, c, o.
   GRU (reset_after): x K + b[0] and h R + b[1], gates z, r, h; h' = z h + (1 - z) tanh(..).
-  Dense: act(x K + b). AIDA-X: x' = x * in_gain; y = (net(x') + in_skip * x') * out_gain.
+  Dense: act(x K + b). Conv1D (padding="causal"): y[t] = b + sum over taps k of
+  x[t - (kernel_size - 1 - k) * dilation] K[k], each of `groups` output groups reading its own
+  input group. BatchNormalization (inference): (x - moving_mean) / sqrt(moving_var + epsilon)
+  * gamma + beta. PReLU: x if x >= 0 else alpha x. AIDA-X: x' = x * in_gain;
+  y = (net(x') + in_skip * x') * out_gain.
 - PyTorch state_dict JSON (RTNeural torch helpers, GuitarML): torch.nn.LSTM / GRU / Linear
   themselves, loaded with the file's tensors.
 """
@@ -61,14 +65,56 @@ def nam_lstm(model, x):
     return y
 
 
+def softmax(v):
+    e = np.exp(v - np.max(v))
+    return e / np.sum(e)
+
+
 ACTIVATIONS = {"": lambda v: v, "linear": lambda v: v, "tanh": np.tanh, "sigmoid": sigmoid,
-               "relu": lambda v: np.maximum(v, 0.0)}
+               "relu": lambda v: np.maximum(v, 0.0), "softmax": softmax,
+               "elu": lambda v: np.where(v > 0.0, v, np.expm1(np.minimum(v, 0.0)))}
+
+
+def keras_conv1d(layer, ws, history, u):
+    """One causal step of Keras' Conv1D; `history` holds the inputs, newest last."""
+    K, b = ws
+    taps, per_group, outputs = K.shape
+    dilation = np.atleast_1d(layer.get("dilation", 1))[-1]
+    groups = int(layer.get("groups", 1) or 1)
+    history.append(u)
+    span = (taps - 1) * dilation + 1
+    del history[:-span]
+    y = np.array(b, dtype=np.float64)
+    per_out = outputs // groups
+    for k in range(taps):
+        back = (taps - 1 - k) * dilation
+        if back >= len(history):
+            continue  # the zeros of causal padding
+        x = history[-1 - back]
+        for g in range(groups):
+            y[g * per_out:(g + 1) * per_out] += x[g * per_group:(g + 1) * per_group] @ K[k, :, g * per_out:(g + 1) * per_out]
+    return y
+
+
+def keras_batchnorm(layer, ws, u):
+    if len(ws) == 4:
+        gamma, beta, mean, var = ws
+    else:
+        mean, var = ws
+        gamma, beta = np.ones_like(mean), np.zeros_like(mean)
+    return (u - mean) / np.sqrt(var + float(layer["epsilon"])) * gamma + beta
+
+
+def keras_prelu(ws, u):
+    alpha = np.broadcast_to(ws[0].reshape(-1), u.shape)
+    return np.where(u >= 0.0, u, alpha * u)
 
 
 def keras_forward(model, x):
     """RTNeural's Keras-style JSON, one input (audio), as Keras computes it."""
     layers = []
-    for layer in model["layers"]:
+    raw = model["layers"]
+    for layer in raw:
         ws = [np.asarray(a, dtype=np.float64) for a in layer["weights"]]
         layers.append((layer["type"], layer.get("activation", ""), ws))
     state = [None] * len(layers)
@@ -104,6 +150,16 @@ def keras_forward(model, x):
             elif kind in ("dense", "time-distributed-dense"):
                 K, b = ws
                 u = ACTIVATIONS[act](u @ K + b)
+            elif kind == "conv1d":
+                if state[k] is None:
+                    state[k] = []
+                u = ACTIVATIONS[act](keras_conv1d(raw[k], ws, state[k], u))
+            elif kind == "batchnorm":
+                u = keras_batchnorm(raw[k], ws, u)
+            elif kind == "prelu":
+                u = keras_prelu(ws, u)
+            elif kind == "activation":
+                u = ACTIVATIONS[act](u)
             else:
                 raise ValueError("layer type " + kind)
         out = u[0] + (sample * in_gain if skip else 0.0)

@@ -21,6 +21,8 @@ import torch
 from scipy.io import wavfile
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "models"))
+import make_test_models  # noqa: E402
 import reference  # noqa: E402
 
 RENDER = os.environ.get("TORCHAMP_RENDER", "")
@@ -114,6 +116,18 @@ class RealFiles(unittest.TestCase):
     def test_rtneural_gru_torch(self):
         self.check_csv("rtneural/gru_torch", 2e-6)
 
+    # A dense layer first, then dilated and grouped convolutions, batch normalisation and PReLU:
+    # RTNeural's own test of this file allows 1e-6.
+    def test_rtneural_conv(self):
+        path = self.check_reference("rtneural/conv.json")
+        x = np.loadtxt(MODELS_EXT / "rtneural/conv_x_python.csv")
+        expected = np.loadtxt(MODELS_EXT / "rtneural/conv_y_python.csv")
+        y, code, err = render(path, x)
+        self.assertEqual(code, 0, err)
+        error = max_error(y, expected)
+        print(f"rtneural/conv: max |torchamp - conv_y_python.csv| = {error:.3g}", file=sys.stderr)
+        self.assertLess(error, 1e-6)
+
     def test_malformed_aidax_file_names_the_file_and_the_place(self):
         y, code, err = render(MODELS_EXT / "aidax/deerinkstudios-tw40-ac-clean.malformed.json", test_signal(100))
         self.assertEqual(code, 3)
@@ -152,6 +166,18 @@ class SyntheticFiles(unittest.TestCase):
         path = self.dir / name
         path.write_text(content if isinstance(content, str) else json.dumps(content))
         return path
+
+    def test_keras_sequence_with_a_dense_layer_first_matches_keras_equations(self):
+        # Dense, dilated grouped Conv1D, BatchNormalization, PReLU, GRU, Dense: the layer engine
+        # against reference.py's Keras equations in float64.
+        path = self.dir / "keras_conv_gru.json"
+        make_test_models.write_keras_sequence(path)
+        x = test_signal(24000)
+        y, code, err = render(path, x)
+        self.assertEqual(code, 0, err)
+        error = max_error(y, reference.forward(path, x))
+        print(f"\nkeras_conv_gru.json: max |torchamp - independent reference| = {error:.3g}", file=sys.stderr)
+        self.assertLess(error, TOLERANCE)
 
     def test_gru_state_dict_matches_torch_gru(self):
         rnn, lin = random_rnn(torch.nn.GRU, 1, 24, 2, seed=5)
@@ -246,7 +272,9 @@ class SyntheticFiles(unittest.TestCase):
             "nan.nam": ('{"architecture": "LSTM", "weights": [NaN]}', "not valid JSON"),
             "truncated.json": ('{"in_shape": [null, null, 1], "layers": [', "not valid JSON"),
             "conv.json": ({"in_shape": [None, None, 1], "layers": [{"type": "conv1d", "weights": []}]},
-                          "layer 0 has type \"conv1d\": not supported yet"),
+                          "layer 0 has no \"kernel_size\""),
+            "conv2d.json": ({"in_shape": [None, None, 1], "layers": [{"type": "conv2d", "weights": []}]},
+                            "layer 0 has type \"conv2d\": not supported"),
             "badshape.json": ({"in_shape": [None, None, 1],
                                "layers": [{**lstm_layer, "weights": [[[0.1] * 7], [[0.1] * 8] * 2, [0.0] * 8]},
                                           dense]}, "layer 0 kernel has shape [1, 7]"),

@@ -299,6 +299,32 @@ def write_small_wavenet(path):
         json.dump(model, f)
 
 
+def write_keras_sequence(path):
+    """A Keras model as RTNeural's exporter writes it, dense layer first: Dense 8 (tanh), causal
+    Conv1D 8 (kernel 3, dilation 2, 2 groups, tanh), BatchNormalization, PReLU, GRU 12, Dense 1.
+    Random weights; Keras's layouts (kernels [inputs, outputs], conv kernel [taps, inputs per
+    group, outputs], GRU bias [2, 3 H] with gates z, r, h)."""
+    g = torch.Generator().manual_seed(12)
+
+    def rand(*shape, scale=0.5):
+        return ((torch.rand(*shape, generator=g) - 0.5) * 2 * scale).tolist()
+
+    layers = [
+        {"type": "dense", "activation": "tanh", "shape": [None, None, 8], "weights": [rand(1, 8), rand(8)]},
+        {"type": "conv1d", "activation": "tanh", "shape": [None, None, 8], "kernel_size": [3], "dilation": [2],
+         "groups": 2, "weights": [rand(3, 4, 8), rand(8, scale=0.1)]},
+        {"type": "batchnorm", "activation": "", "shape": [None, None, 8], "epsilon": 0.001,
+         "weights": [rand(8, scale=1.0), rand(8, scale=0.2), rand(8, scale=0.2),
+                     [0.5 + v for v in rand(8, scale=0.3)]]},
+        {"type": "prelu", "activation": "", "shape": [None, None, 8], "weights": [rand(1, 8, scale=0.3)]},
+        {"type": "gru", "activation": "tanh", "shape": [None, None, 12],
+         "weights": [rand(8, 36), rand(12, 36, scale=0.3), rand(2, 36, scale=0.1)]},
+        {"type": "dense", "activation": "", "shape": [None, None, 1], "weights": [rand(12, 1), rand(1, scale=0.05)]},
+    ]
+    with open(path, "w") as f:
+        json.dump({"in_shape": [None, None, 1], "layers": layers}, f)
+
+
 def main(out_dir):
     os.makedirs(out_dir, exist_ok=True)
     p = lambda name: os.path.join(out_dir, name)
@@ -321,6 +347,7 @@ def main(out_dir):
         save(scaled(ContractLstm(hidden, layers, knobs, skip, rate, name[:-3]), 2.0), p(name))
 
     write_small_wavenet(p("wavenet_small.nam"))
+    write_keras_sequence(p("keras_conv_gru.json"))
 
     torch.manual_seed(7)
     save(scaled(BareLstm(1, 12, 1, True), 2.0), p("nometa_skip.pt"))
