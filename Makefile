@@ -66,8 +66,8 @@ rtsan:
 	cmake --build --preset rtsan
 	RTSAN_OPTIONS="halt_on_error=true:suppressions=$(CURDIR)/Tests/rtsan.supp" ctest --preset rtsan $(CTEST_ARGS)
 
-# Hot-swap (models and impulse responses), state restore and LibTorch worker tests under ThreadSanitizer.
-TSAN_PLUGIN_TESTS := *hotSwap*:*StateRoundTrip*:*garbageOrTruncated*:*survivesWhatHostsDo*:*thirtyTwoInstances*:*48000Hz_128_2ch*:*44100Hz_333_1ch*
+# Hot-swap (models and impulse responses), state and preset restore and LibTorch worker tests under ThreadSanitizer.
+TSAN_PLUGIN_TESTS := *hotSwap*:*swapsImpulseResponses*:*SurviveAStateRoundTrip*:*aSavedPresetRestores*:*StateRoundTrip*:*garbageOrTruncated*:*survivesWhatHostsDo*:*thirtyTwoInstances*:*48000Hz_128_2ch*:*44100Hz_333_1ch*
 tsan:
 	@scripts/install-deps.sh --rtsan
 	@cmake --preset tsan > build-tsan.configure.log 2>&1 || { cat build-tsan.configure.log; exit 1; }
