@@ -1,4 +1,5 @@
 #include "ModelSpec.h"
+#include "FiniteValues.h"
 
 #include <cmath>
 #include <sstream>
@@ -8,14 +9,6 @@ namespace torchamp
 
 namespace
 {
-bool allFinite(const std::vector<float>& v)
-{
-    for (float x : v)
-        if (!std::isfinite(x))
-            return false;
-    return true;
-}
-
 /** 13802 as "13,802" (n >= 0). */
 std::string withThousands(long long n)
 {

@@ -1,5 +1,6 @@
 #include "WaveNetSpec.h"
 
+#include "FiniteValues.h"
 #include "ModelSpec.h"
 
 #include <cmath>
@@ -32,14 +33,6 @@ constexpr ActivationName activationNames[] = {
     {WaveNetActivation::leakyHardTanh, "LeakyHardTanh"},
     {WaveNetActivation::softsign, "Softsign"},
 };
-
-bool allFinite(const std::vector<float>& v)
-{
-    for (float x : v)
-        if (!std::isfinite(x))
-            return false;
-    return true;
-}
 
 /** The trainer's two-array configuration: array 0 from the audio, array 1 from array 0. */
 struct TwoArraySize

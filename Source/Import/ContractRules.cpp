@@ -1,4 +1,5 @@
 #include "ContractRules.h"
+#include "FiniteValues.h"
 #include "StringMatch.h"
 
 #include <algorithm>
@@ -11,14 +12,6 @@ namespace torchamp
 
 namespace
 {
-
-bool allFinite(const std::vector<float>& v)
-{
-    for (float x : v)
-        if (!std::isfinite(x))
-            return false;
-    return true;
-}
 
 /** Larger than any weight dimension a model within ModelLimits has, small enough for int arithmetic. */
 constexpr std::int64_t maxDimension = 1 << 24;
