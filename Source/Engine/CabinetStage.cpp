@@ -1,5 +1,7 @@
 #include "CabinetStage.h"
 
+#include "Crossfade.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -37,15 +39,8 @@ std::string CabinetStage::prepare(const HostConfig& config, ConvolutionLatency l
     line.assign(channels, std::vector<float>(static_cast<size_t>(maxLatency) + block, 0.0f));
     write = 0;
     for (auto* buffers : {&dry, &wet, &faded})
-        buffers->assign(channels, std::vector<float>(block, 0.0f));
+        buffers->resize(config.numChannels, config.maxBlockSize);
     inPointers.assign(channels, nullptr);
-    wetPointers.clear();
-    fadedPointers.clear();
-    for (size_t c = 0; c < channels; ++c)
-    {
-        wetPointers.push_back(wet[c].data());
-        fadedPointers.push_back(faded[c].data());
-    }
     return problem;
 }
 
@@ -105,7 +100,7 @@ void CabinetStage::process(float* const* io, int numChannels, int n) noexcept
     {
         fadePosition = fadeLength; // nothing plays that could fade
         for (int c = 0; c < numChannels; ++c)
-            std::copy(dry[static_cast<size_t>(c)].begin(), dry[static_cast<size_t>(c)].begin() + n, io[c]);
+            std::copy(dry.channel(c), dry.channel(c) + n, io[c]);
         return;
     }
     convolve(io, numChannels, n);
@@ -113,8 +108,7 @@ void CabinetStage::process(float* const* io, int numChannels, int n) noexcept
     {
         const float g = on.next();
         for (int c = 0; c < numChannels; ++c)
-            io[c][i] = g * wet[static_cast<size_t>(c)][static_cast<size_t>(i)] +
-                       (1.0f - g) * dry[static_cast<size_t>(c)][static_cast<size_t>(i)];
+            io[c][i] = g * wet.channel(c)[i] + (1.0f - g) * dry.channel(c)[i];
     }
     if (!on.isGliding() && on.value() == 0.0f)
         convolving = false;
@@ -127,7 +121,7 @@ void CabinetStage::delayUnconvolved(float* const* io, int numChannels, int n, in
     for (int c = 0; c < numChannels; ++c)
     {
         auto& ring = line[static_cast<size_t>(c)];
-        float* out = dry[static_cast<size_t>(c)].data();
+        float* out = dry.channel(c);
         int w = write;
         for (int i = 0; i < n; ++i)
         {
@@ -150,30 +144,17 @@ void CabinetStage::convolve(float* const* io, int numChannels, int n) noexcept
     for (int c = 0; c < numChannels; ++c)
         inPointers[static_cast<size_t>(c)] = io[c];
     if (active != nullptr)
-        active->process(inPointers.data(), wetPointers.data(), numChannels, n);
+        active->process(inPointers.data(), wet.pointers(), numChannels, n);
     else
         for (int c = 0; c < numChannels; ++c)
-            std::copy(dry[static_cast<size_t>(c)].begin(), dry[static_cast<size_t>(c)].begin() + n,
-                      wet[static_cast<size_t>(c)].begin());
+            std::copy(dry.channel(c), dry.channel(c) + n, wet.channel(c));
 
     if (fadePosition < fadeLength)
     {
         if (previous != nullptr)
-            previous->process(inPointers.data(), fadedPointers.data(), numChannels, n);
-        const float step = 1.0f / static_cast<float>(fadeLength);
-        for (int c = 0; c < numChannels; ++c)
-        {
-            float* w = wet[static_cast<size_t>(c)].data();
-            const float* old = previous != nullptr ? faded[static_cast<size_t>(c)].data()
-                                                   : dry[static_cast<size_t>(c)].data();
-            int position = fadePosition;
-            for (int i = 0; i < n; ++i, ++position)
-            {
-                const float a = position < fadeLength ? static_cast<float>(position) * step : 1.0f;
-                w[i] = a * w[i] + (1.0f - a) * old[i];
-            }
-        }
-        fadePosition = std::min(fadeLength, fadePosition + n);
+            previous->process(inPointers.data(), faded.pointers(), numChannels, n);
+        fadePosition = crossfadeLinear(wet.pointers(), previous != nullptr ? faded.pointers() : dry.pointers(),
+                                       numChannels, n, fadePosition, fadeLength);
     }
 
     // A response fed something that is not a number would play it for its whole length.
@@ -181,12 +162,12 @@ void CabinetStage::convolve(float* const* io, int numChannels, int n) noexcept
     {
         float sum = 0.0f;
         for (int i = 0; i < n; ++i)
-            sum += wet[static_cast<size_t>(c)][static_cast<size_t>(i)];
+            sum += wet.channel(c)[i];
         if (!std::isfinite(sum))
         {
             restart();
-            for (auto& w : wet)
-                std::fill(w.begin(), w.begin() + n, 0.0f);
+            for (int k = 0; k < numChannels; ++k)
+                std::fill(wet.channel(k), wet.channel(k) + n, 0.0f);
             break;
         }
     }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "CabinetResponse.h"
+#include "ChannelBlocks.h"
 #include "ModelRunner.h"
 #include "RealtimeExchange.h"
 #include "RealtimeSafety.h"
@@ -73,9 +74,8 @@ private:
     bool played = false;                  // audio went through since prepare()
     std::vector<std::vector<float>> line; // [channel][maxLatency + block]: the unconvolved signal
     int write = 0;
-    std::vector<std::vector<float>> dry, wet, faded; // [channel][block]
+    ChannelBlocks dry, wet, faded; // [channel][block]
     std::vector<const float*> inPointers;
-    std::vector<float*> wetPointers, fadedPointers;
 };
 
 } // namespace torchamp

@@ -1,5 +1,6 @@
 #include "ModelStage.h"
 
+#include "Crossfade.h"
 #include "Decibels.h"
 
 #include <algorithm>
@@ -40,18 +41,9 @@ std::string ModelStage::prepare(const HostConfig& config, double sampleRate, dou
     fadeLength = std::max(1, static_cast<int>(crossfadeSeconds * sampleRate));
     fadePosition = fadeLength;
     levelTrim.setLength(static_cast<int>(smoothingSeconds * sampleRate));
-    const auto channels = static_cast<size_t>(config.numChannels);
-    const auto block = static_cast<size_t>(config.maxBlockSize);
-    wet.assign(channels, std::vector<float>(block, 0.0f));
-    faded.assign(channels, std::vector<float>(block, 0.0f));
-    inPointers.assign(channels, nullptr);
-    wetPointers.clear();
-    fadedPointers.clear();
-    for (size_t c = 0; c < channels; ++c)
-    {
-        wetPointers.push_back(wet[c].data());
-        fadedPointers.push_back(faded[c].data());
-    }
+    wet.resize(config.numChannels, config.maxBlockSize);
+    faded.resize(config.numChannels, config.maxBlockSize);
+    inPointers.assign(static_cast<size_t>(config.numChannels), nullptr);
     return problem;
 }
 
@@ -126,30 +118,18 @@ void ModelStage::process(float* const* io, int numChannels, int n) noexcept
     {
         for (int k = 0; k < active->spec().numKnobs(); ++k)
             active->setKnob(k, knobs[k]);
-        active->process(inPointers.data(), wetPointers.data(), numChannels, n);
+        active->process(inPointers.data(), wet.pointers(), numChannels, n);
     }
     else
         for (int c = 0; c < numChannels; ++c)
-            std::copy(io[c], io[c] + n, wet[static_cast<size_t>(c)].data());
+            std::copy(io[c], io[c] + n, wet.channel(c));
 
     if (fading != nullptr && fadePosition < fadeLength)
     {
         for (int k = 0; k < fading->spec().numKnobs(); ++k)
             fading->setKnob(k, knobs[k]);
-        fading->process(inPointers.data(), fadedPointers.data(), numChannels, n);
-        const float step = 1.0f / static_cast<float>(fadeLength);
-        for (int c = 0; c < numChannels; ++c)
-        {
-            float* w = wet[static_cast<size_t>(c)].data();
-            const float* old = faded[static_cast<size_t>(c)].data();
-            int position = fadePosition;
-            for (int i = 0; i < n; ++i, ++position)
-            {
-                const float a = position < fadeLength ? static_cast<float>(position) * step : 1.0f;
-                w[i] = a * w[i] + (1.0f - a) * old[i];
-            }
-        }
-        fadePosition = std::min(fadeLength, fadePosition + n);
+        fading->process(inPointers.data(), faded.pointers(), numChannels, n);
+        fadePosition = crossfadeLinear(wet.pointers(), faded.pointers(), numChannels, n, fadePosition, fadeLength);
     }
 
     const float loudness = active != nullptr ? active->spec().loudnessDb : NAN;
@@ -159,7 +139,7 @@ void ModelStage::process(float* const* io, int numChannels, int n) noexcept
     {
         const float trim = levelTrim.next(); // the model's level only: the dry signal keeps its own
         for (int c = 0; c < numChannels; ++c)
-            io[c][i] = trim * wet[static_cast<size_t>(c)][static_cast<size_t>(i)];
+            io[c][i] = trim * wet.channel(c)[i];
     }
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "ChannelBlocks.h"
 #include "ModelRunner.h"
 #include "RealtimeExchange.h"
 #include "RealtimeSafety.h"
@@ -88,9 +89,8 @@ private:
     SmoothedValue levelTrim{1.0f};
     std::atomic<std::uint64_t> resets{0}, lateBlocks{0};
     std::uint64_t resetsAtPublish = 0, underrunsAtPublish = 0;
-    std::vector<std::vector<float>> wet, faded; // [channel][maxBlockSize]
+    ChannelBlocks wet, faded; // [channel][maxBlockSize]
     std::vector<const float*> inPointers;
-    std::vector<float*> wetPointers, fadedPointers;
 };
 
 } // namespace torchamp
