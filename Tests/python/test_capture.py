@@ -249,7 +249,8 @@ class CaptureOfSoxEffects(unittest.TestCase):
             errors = io.StringIO()
             with contextlib.redirect_stderr(errors), contextlib.redirect_stdout(io.StringIO()):
                 status = capture.main(["train", "--pair", played, low, "drive=0.2", "--pair", played, high,
-                                       "drive=0.8", "--out", str(model), "--minutes", "0.3", "--size", "lite",
+                                       "drive=0.8", "--out", str(model), "--steps", "150", "--minutes", "5",
+                                       "--size", "lite",
                                        "--name", "Sox Drive", "--quiet"])
             self.assertEqual(status, 0, errors.getvalue())
             rendered = folder / "rendered.wav"
