@@ -28,12 +28,15 @@ protected:
     static void SetUpTestSuite() { juceInit = std::make_unique<juce::ScopedJuceInitialiser_GUI>(); }
     static void TearDownTestSuite() { juceInit.reset(); }
 
-    static void setLayout(TorchAmpProcessor& p, int channels)
+    static void setLayout(TorchAmpProcessor& p, int channels) { setLayout(p, channels, channels); }
+
+    static void setLayout(TorchAmpProcessor& p, int inputs, int outputs)
     {
-        const auto set = channels == 1 ? juce::AudioChannelSet::mono() : juce::AudioChannelSet::stereo();
+        auto set = [](int channels)
+        { return channels == 1 ? juce::AudioChannelSet::mono() : juce::AudioChannelSet::stereo(); };
         juce::AudioProcessor::BusesLayout layout;
-        layout.inputBuses.add(set);
-        layout.outputBuses.add(set);
+        layout.inputBuses.add(set(inputs));
+        layout.outputBuses.add(set(outputs));
         ASSERT_TRUE(p.setBusesLayout(layout));
     }
 
@@ -115,16 +118,75 @@ TEST_F(PluginProcessor, defaultModelIsActiveFromConstruction)
     EXPECT_EQ(p.modelStatus().lastError, "");
 }
 
-TEST_F(PluginProcessor, rejectsLayoutsOtherThanMonoAndStereo)
+TEST_F(PluginProcessor, playsMonoStereoAndMonoInStereoOutOnly)
 {
     TorchAmpProcessor p;
-    juce::AudioProcessor::BusesLayout layout;
-    layout.inputBuses.add(juce::AudioChannelSet::create5point1());
-    layout.outputBuses.add(juce::AudioChannelSet::create5point1());
-    EXPECT_FALSE(p.checkBusesLayoutSupported(layout));
-    layout.inputBuses.getReference(0) = juce::AudioChannelSet::mono();
-    layout.outputBuses.getReference(0) = juce::AudioChannelSet::stereo();
-    EXPECT_FALSE(p.checkBusesLayoutSupported(layout));
+    const auto mono = juce::AudioChannelSet::mono(), stereo = juce::AudioChannelSet::stereo();
+    auto supports = [&](const juce::AudioChannelSet& in, const juce::AudioChannelSet& out)
+    {
+        juce::AudioProcessor::BusesLayout layout;
+        layout.inputBuses.add(in);
+        layout.outputBuses.add(out);
+        return p.checkBusesLayoutSupported(layout);
+    };
+    EXPECT_TRUE(supports(mono, mono));
+    EXPECT_TRUE(supports(stereo, stereo));
+    EXPECT_TRUE(supports(mono, stereo));
+    EXPECT_FALSE(supports(stereo, mono));
+    EXPECT_FALSE(supports(juce::AudioChannelSet::create5point1(), juce::AudioChannelSet::create5point1()));
+    EXPECT_FALSE(supports(mono, juce::AudioChannelSet::create5point1()));
+}
+
+TEST_F(PluginProcessor, aMonoInputPlaysOutInStereoAsAStereoInstanceGivenItOnBothChannels)
+{
+    // A guitar on a mono input into a stereo cabinet: the model plays once, the cabinet's two
+    // channels make the stereo. The same as a stereo instance given the guitar on both channels.
+    const auto file = writeTestImpulseResponse("torchamp-mono-to-stereo", 2, 48000, 17);
+    TorchAmpProcessor widened, stereo;
+    setLayout(widened, 1, 2);
+    setLayout(stereo, 2, 2);
+    for (auto* p : {&widened, &stereo})
+    {
+        p->loadImpulseResponseFile(file);
+        ASSERT_TRUE(p->waitForModelLoads());
+        ASSERT_EQ(p->cabinetStatus().lastError, "");
+        setValue(*p, ParameterId::gateOn, 1.0f);
+        setValue(*p, ParameterId::bass, 4.0f);
+        setValue(*p, ParameterId::mix, 80.0f);
+        p->prepareToPlay(48000.0, 256);
+    }
+    EXPECT_EQ(widened.getLatencySamples(), stereo.getLatencySamples());
+    const auto signal = test::makeTestSignal(48000);
+    juce::AudioBuffer<float> a(2, 256), b(2, 256);
+    juce::MidiBuffer midi;
+    double differences[2] = {0.0, 0.0}, leftRight = 0.0;
+    for (size_t start = 0; start + 256 <= signal.size(); start += 256)
+    {
+        a.copyFrom(0, 0, signal.data() + start, 256);
+        a.clear(1, 0, 256);
+        for (int i = 0; i < 256; ++i)
+            a.setSample(1, i, std::numeric_limits<float>::quiet_NaN()); // what a host may leave there
+        b.copyFrom(0, 0, signal.data() + start, 256);
+        b.copyFrom(1, 0, signal.data() + start, 256);
+        if (start == 256 * 40)
+            for (auto* p : {&widened, &stereo})
+                setValue(*p, ParameterId::bypass, 1.0f); // and the bypass copies the dry signal out too
+        widened.processBlock(a, midi);
+        stereo.processBlock(b, midi);
+        for (int ch = 0; ch < 2; ++ch)
+            for (int i = 0; i < 256; ++i)
+            {
+                ASSERT_TRUE(std::isfinite(a.getSample(ch, i))) << "channel " << ch << " at " << start + size_t(i);
+                differences[ch] = std::max(differences[ch],
+                                           std::abs(static_cast<double>(a.getSample(ch, i) - b.getSample(ch, i))));
+            }
+        for (int i = 0; i < 256; ++i)
+            leftRight = std::max(leftRight, std::abs(static_cast<double>(a.getSample(0, i) - a.getSample(1, i))));
+    }
+    EXPECT_LE(differences[0], 1e-6);
+    EXPECT_LE(differences[1], 1e-6);
+    EXPECT_GT(leftRight, 1e-3); // the cabinet's channels differ
+    file.deleteFile();
 }
 
 TEST_F(PluginProcessor, aNewInstancePlaysTheBuiltInCabinet)
@@ -172,6 +234,9 @@ protected:
         static const auto file = writeTestImpulseResponse("torchamp-matrix-cabinet", 2, 44100, 3);
         return file;
     }
+
+    /// Plays `model` with automation, a model and response swap and a state restore, counting heap calls.
+    void playMatrix(double rate, int block, int inputs, int outputs, const char* model);
 };
 
 /** The real-time matrix: every rate, block size, channel count and model kind, with automation
@@ -182,8 +247,24 @@ protected:
 TEST_P(ProcessorMatrix, finiteOutputAndNoHeapCallsInProcessBlock)
 {
     const auto [rate, block, channels, model] = GetParam();
+    playMatrix(rate, block, channels, channels, model);
+}
+
+/** The matrix's test on the mono-in, stereo-out layout, at two rates and block sizes. */
+class MonoInStereoOutMatrix : public ProcessorMatrix
+{
+};
+
+TEST_P(MonoInStereoOutMatrix, finiteOutputAndNoHeapCallsInProcessBlock)
+{
+    const auto [rate, block, channels, model] = GetParam();
+    playMatrix(rate, block, channels, 2, model);
+}
+
+void ProcessorMatrix::playMatrix(double rate, int block, int inputs, int outputs, const char* model)
+{
     TorchAmpProcessor p;
-    setLayout(p, channels);
+    setLayout(p, inputs, outputs);
     if (std::string(model) != "default")
     {
         p.loadModelFile(juce::File(test::modelPath(model)));
@@ -208,7 +289,7 @@ TEST_P(ProcessorMatrix, finiteOutputAndNoHeapCallsInProcessBlock)
         });
 
     const auto signal = test::makeTestSignal(static_cast<size_t>(block) * 8);
-    juce::AudioBuffer<float> buffer(channels, block);
+    juce::AudioBuffer<float> buffer(outputs, block);
     juce::MidiBuffer midi;
     auto* gain = &p.parameter(ParameterId::inputGain);
     auto* mix = &p.parameter(ParameterId::mix);
@@ -224,8 +305,10 @@ TEST_P(ProcessorMatrix, finiteOutputAndNoHeapCallsInProcessBlock)
         gate->setValueNotifyingHost(b % 3 == 0 ? 1.0f : 0.0f);
         bass->setValueNotifyingHost(static_cast<float>(b % 9) / 8.0f);
         cabinet->setValueNotifyingHost(b % 11 == 5 ? 0.0f : 1.0f);
-        for (int ch = 0; ch < channels; ++ch)
+        for (int ch = 0; ch < inputs; ++ch)
             buffer.copyFrom(ch, 0, signal.data() + (b % 8) * block, block);
+        for (int ch = inputs; ch < outputs; ++ch)
+            std::fill(buffer.getWritePointer(ch), buffer.getWritePointer(ch) + block, 1e30f); // not an input
         gain->setValueNotifyingHost(static_cast<float>(b % 8) / 8.0f); // automation while playing
         mix->setValueNotifyingHost(1.0f - static_cast<float>(b % 16) / 32.0f);
         knob->setValueNotifyingHost(static_cast<float>(b % 5) / 4.0f);
@@ -235,9 +318,9 @@ TEST_P(ProcessorMatrix, finiteOutputAndNoHeapCallsInProcessBlock)
             p.processBlock(buffer, midi);
             heapCalls += counter.count();
         }
-        for (int ch = 0; ch < channels; ++ch)
+        for (int ch = 0; ch < outputs; ++ch)
             for (int i = 0; i < block; ++i)
-                ASSERT_TRUE(std::isfinite(buffer.getSample(ch, i)));
+                ASSERT_TRUE(std::isfinite(buffer.getSample(ch, i)) && std::abs(buffer.getSample(ch, i)) < 1e3f);
     }
     host.join();
     EXPECT_EQ(heapCalls, 0);
@@ -260,6 +343,18 @@ INSTANTIATE_TEST_SUITE_P(
         return std::to_string(static_cast<int>(std::get<0>(info.param))) + "Hz_" +
                std::to_string(std::get<1>(info.param)) + "_" + std::to_string(std::get<2>(info.param)) +
                "ch_" + model;
+    });
+
+INSTANTIATE_TEST_SUITE_P(
+    RatesBlocksModels, MonoInStereoOutMatrix,
+    ::testing::Combine(::testing::Values(44100.0, 48000.0), ::testing::Values(64, 333), ::testing::Values(1),
+                       ::testing::Values("default", "wavenet_small.nam")),
+    [](const auto& info)
+    {
+        std::string model = std::get<3>(info.param);
+        model = model.substr(0, model.find('.'));
+        return std::to_string(static_cast<int>(std::get<0>(info.param))) + "Hz_" +
+               std::to_string(std::get<1>(info.param)) + "_monoInStereoOut_" + model;
     });
 
 TEST_F(PluginProcessor, blockLargerThanAnnouncedIsProcessedInChunks)

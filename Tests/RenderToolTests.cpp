@@ -315,6 +315,42 @@ TEST_F(RenderTool, anImpulseResponseConvolvesTheModelsOutput)
     }
 }
 
+TEST_F(RenderTool, stereoPlaysAMonoInputOutThroughBothChannelsOfTheImpulseResponse)
+{
+    // --stereo: what a stereo file holding the mono signal on both channels gives, and its left
+    // channel what the mono render gives.
+    AudioData cabinet; // a stereo response whose right channel is the left's, halved and inverted
+    cabinet.sampleRate = 48000;
+    cabinet.channels = {test::makeTestSignal(3000, 5), {}};
+    for (float v : cabinet.channels[0])
+        cabinet.channels[1].push_back(-0.5f * v);
+    ASSERT_EQ(writeWavFloat(path("cab.wav"), cabinet), "");
+    AudioData mono, both;
+    mono.sampleRate = both.sampleRate = 48000;
+    mono.channels = {test::makeTestSignal(48000 * 2, 1)};
+    both.channels = {mono.channels[0], mono.channels[0]};
+    ASSERT_EQ(writeWavFloat(path("mono.wav"), mono), "");
+    ASSERT_EQ(writeWavFloat(path("both.wav"), both), "");
+    const std::string common = " --model " + test::modelPath("lstm2x24_knobs_skip.pt") + " --ir " +
+                               path("cab.wav") + " --param gateOn=1 --param mix=70";
+    const auto narrow = render(common + " --in " + path("mono.wav") + " --out " + path("narrow.wav"));
+    const auto wide = render(common + " --in " + path("mono.wav") + " --out " + path("wide.wav") + " --stereo");
+    const auto twice = render(common + " --in " + path("both.wav") + " --out " + path("twice.wav"));
+    for (const auto* run : {&narrow, &wide, &twice})
+        ASSERT_EQ(run->exitCode, 0) << run->err;
+    EXPECT_EQ(jsonNumber(narrow.out, "output_channels"), 1.0);
+    EXPECT_EQ(jsonNumber(wide.out, "channels"), 1.0);
+    EXPECT_EQ(jsonNumber(wide.out, "output_channels"), 2.0);
+    const auto n = readWav(path("narrow.wav")), w = readWav(path("wide.wav")), t = readWav(path("twice.wav"));
+    ASSERT_TRUE(n && w && t);
+    ASSERT_EQ(n->numChannels(), 1);
+    ASSERT_EQ(w->numChannels(), 2);
+    EXPECT_LE(test::maxAbsDifference(w->channels[0], t->channels[0]), 1e-6);
+    EXPECT_LE(test::maxAbsDifference(w->channels[1], t->channels[1]), 1e-6);
+    EXPECT_LE(test::maxAbsDifference(w->channels[0], n->channels[0]), 1e-6);
+    EXPECT_GT(test::maxAbsDifference(w->channels[0], w->channels[1]), 1e-3);
+}
+
 TEST_F(RenderTool, aPresetRendersAsItsFlagsDo)
 {
     writeImpulseResponse(path("cab.wav"), 44100, 2000);

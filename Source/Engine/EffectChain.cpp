@@ -314,11 +314,29 @@ void EffectChain::setNormaliseOutput(bool shouldNormalise) noexcept
     model.setNormalise(shouldNormalise);
 }
 
-void EffectChain::process(float* const* io, int numChannels, int n) noexcept
+namespace
+{
+/// Output channels [inputChannels, outputChannels) of io become copies of the last input channel.
+void widen(float* const* io, int inputChannels, int outputChannels, int n) noexcept TORCHAMP_NONBLOCKING
+{
+    for (int c = std::max(inputChannels, 1); c < outputChannels; ++c)
+        std::copy(io[inputChannels - 1], io[inputChannels - 1] + n, io[c]);
+}
+} // namespace
+
+void EffectChain::process(float* const* io, int inputChannels, int outputChannels, int n) noexcept
 {
     ScopedFlushDenormals noDenormals;
+    // Without an input channel there is nothing to play (and nothing to copy out).
+    const int inputs = std::clamp(std::min(inputChannels, outputChannels), 0, HostLimits::maxChannels);
+    const int outputs = inputs > 0 ? std::min(outputChannels, HostLimits::maxChannels) : 0;
     if (!prepared || passThrough)
-        return; // not prepared, or at a rate TorchAmp does not support: leave the audio as it is
+    {
+        // Not prepared, or at a rate TorchAmp does not support: the audio as it is.
+        if (io != nullptr)
+            widen(io, inputs, outputs, n);
+        return;
+    }
     if (model.beginBlock())
     {
         // The first model: nothing played before it, so its calibration applies at once.
@@ -328,34 +346,38 @@ void EffectChain::process(float* const* io, int numChannels, int n) noexcept
     cabinet.beginBlock();
     if (io == nullptr)
         return;
-    const int channels = std::min(numChannels, hostConfig.numChannels);
+    const int channels = std::min(outputs, hostConfig.numChannels);
     for (int start = 0; start < n; start += hostConfig.maxBlockSize)
     {
         const int chunk = std::min(hostConfig.maxBlockSize, n - start);
         float* chunkPointers[HostLimits::maxChannels];
         for (int c = 0; c < channels; ++c)
             chunkPointers[c] = io[c] + start;
-        processChunk(chunkPointers, channels, chunk);
+        processChunk(chunkPointers, std::min(inputs, channels), channels, chunk);
     }
     model.endBlock();
     gateReduction.store(noiseGate.gainReductionDb(), std::memory_order_relaxed);
 }
 
-void EffectChain::processChunk(float* const* io, int numChannels, int n) noexcept
+void EffectChain::processChunk(float* const* io, int inputChannels, int outputChannels, int n) noexcept
 {
     const int modelLatency = model.latencySamples();
-    dryPath.capture(io, numChannels, n, modelLatency + cabinet.latencySamples());
+    dryPath.capture(io, inputChannels, n, modelLatency + cabinet.latencySamples());
     inputGain.setModelInputLevel(model.inputLevelDbu());
 
-    inputGain.process(io, numChannels, n);
-    noiseGate.listen(io, numChannels, n); // the gate's gain comes from the input...
-    model.process(io, numChannels, n);
-    noiseGate.apply(io, numChannels, n, modelLatency); // ...and gates the model's output
-    toneStack.process(io, numChannels, n);
-    cabinet.process(io, numChannels, n);
-    mix.process(io, dryPath.dry(), numChannels, n);
-    outputGain.process(io, numChannels, n);
-    bypass.process(io, dryPath.dry(), numChannels, n);
+    inputGain.process(io, inputChannels, n);
+    noiseGate.listen(io, inputChannels, n); // the gate's gain comes from the input...
+    model.process(io, inputChannels, n);
+    noiseGate.apply(io, inputChannels, n, modelLatency); // ...and gates the model's output
+    toneStack.process(io, inputChannels, n);
+    widen(io, inputChannels, outputChannels, n);
+    const float* dry[HostLimits::maxChannels];
+    for (int c = 0; c < outputChannels; ++c)
+        dry[c] = dryPath.dry()[std::clamp(c, 0, inputChannels - 1)];
+    cabinet.process(io, outputChannels, n);
+    mix.process(io, dry, outputChannels, n);
+    outputGain.process(io, outputChannels, n);
+    bypass.process(io, dry, outputChannels, n);
 }
 
 void EffectChain::waitForEngine() const

@@ -120,7 +120,18 @@ public:
     void setNormaliseOutput(bool shouldNormalise) noexcept TORCHAMP_NONBLOCKING;
 
     /// Processes n samples in place; blocks longer than config().maxBlockSize are split. Audio thread.
-    void process(float* const* io, int numChannels, int n) noexcept TORCHAMP_NONBLOCKING;
+    void process(float* const* io, int numChannels, int n) noexcept TORCHAMP_NONBLOCKING
+    {
+        process(io, numChannels, numChannels, n);
+    }
+
+    /// The same with fewer input channels than output channels (a mono guitar into a stereo
+    /// cabinet): io holds outputChannels buffers, the first inputChannels of them the input. The
+    /// stages up to the tone stack play the input channels, so the model runs once for a mono
+    /// input; each further output channel then starts from the last input channel's signal (and
+    /// dry signal), and the cabinet, mix, output gain and bypass play every output channel. At a
+    /// rate TorchAmp does not play, the input is copied out the same way. Audio thread.
+    void process(float* const* io, int inputChannels, int outputChannels, int n) noexcept TORCHAMP_NONBLOCKING;
 
     /// Offline rendering only, from the thread that calls process(): waits until the active model's
     /// engine has every result the next process() reads (the LibTorch engine's worker).
@@ -139,7 +150,7 @@ private:
     void prepareStages(double rate);
     void setGateOrToneParameter(ParameterId id, float value) noexcept TORCHAMP_NONBLOCKING;
     std::string problemLocked() const;
-    void processChunk(float* const* io, int numChannels, int n) noexcept TORCHAMP_NONBLOCKING;
+    void processChunk(float* const* io, int inputChannels, int outputChannels, int n) noexcept TORCHAMP_NONBLOCKING;
 
     HostConfig hostConfig;
     bool prepared = false;

@@ -305,7 +305,9 @@ bool TorchAmpProcessor::isBusesLayoutSupported(const BusesLayout& layouts) const
 {
     const auto in = layouts.getMainInputChannelSet();
     const auto out = layouts.getMainOutputChannelSet();
-    return in == out && (out == juce::AudioChannelSet::mono() || out == juce::AudioChannelSet::stereo());
+    const auto mono = juce::AudioChannelSet::mono(), stereo = juce::AudioChannelSet::stereo();
+    // Mono, stereo, or a mono input played out in stereo (a guitar into a stereo cabinet).
+    return (in == out && (out == mono || out == stereo)) || (in == mono && out == stereo);
 }
 
 void TorchAmpProcessor::processBlock(juce::AudioBuffer<float>& buffer, juce::MidiBuffer&) noexcept
@@ -322,13 +324,14 @@ void TorchAmpProcessor::run(juce::AudioBuffer<float>& buffer, bool bypassed) noe
 {
     const auto start = juce::Time::getHighResolutionTicks();
     const int n = buffer.getNumSamples();
-    const int channels = std::min(buffer.getNumChannels(), std::max(getTotalNumInputChannels(), 1));
+    const int inputs = std::min(buffer.getNumChannels(), std::max(getTotalNumInputChannels(), 1));
+    const int channels = std::min(buffer.getNumChannels(), std::max(getTotalNumOutputChannels(), inputs));
 
     for (const auto& info : parameterCatalogue())
         chain.setParameter(info.id, parameterValue(info.id));
     chain.setBypassed(bypassed);
 
-    chain.process(buffer.getArrayOfWritePointers(), channels, n);
+    chain.process(buffer.getArrayOfWritePointers(), inputs, channels, n);
     for (int ch = channels; ch < buffer.getNumChannels(); ++ch)
         buffer.clear(ch, 0, n);
 

@@ -47,12 +47,12 @@ const char* usageText =
     "P.json]\n"
     "                       [--param ID=VALUE]... [--knob NAME=VALUE]... [--block N] [--cabinet-latency "
     "zero|low-cpu]\n"
-    "                       [--engine auto|native|libtorch] [--warm-up] [--normalise] [--strict]\n"
+    "                       [--engine auto|native|libtorch] [--warm-up] [--normalise] [--strict] [--stereo]\n"
     "  --model   model file: TorchScript (.pt), Neural Amp Modeler (.nam: LSTM, WaveNet), RTNeural/AIDA-X, GuitarML\n"
     "            or PyTorch state_dict JSON (default: the preset's, else the embedded default model)\n"
     "  --in      input audio: WAV (PCM 8/16/24/32-bit or float), AIFF or FLAC; each channel is processed\n"
     "            with its own state\n"
-    "  --out     output WAV, 32-bit float, same rate and channels as the input\n"
+    "  --out     output WAV, 32-bit float, same rate and channels as the input (see --stereo)\n"
     "  --ir      cabinet impulse response (WAV, AIFF or FLAC, mono or stereo, any rate: resampled to the\n"
     "            input's rate as the plugin resamples it to the host's), or 'default' for the built-in one\n"
     "  --preset  a TorchAmp preset (.json): its model, impulse response and parameters; --model, --ir,\n"
@@ -71,6 +71,8 @@ const char* usageText =
     "            a pre-roll of silence); default: zero state, like LibTorch's forward() on the whole file\n"
     "  --normalise play a model that states its loudness (NAM) at -18 dB, as Neural Amp Modeler does\n"
     "            (the same as --param normalise=1)\n"
+    "  --stereo  play a mono input out in stereo, as the plugin's mono-in, stereo-out layout does: the model\n"
+    "            once, then both channels of a stereo impulse response\n"
     "exit codes: 0 ok, 2 usage, 3 model error, 4 audio file error, 5 impulse response error, 6 preset "
     "error\n";
 
@@ -89,6 +91,7 @@ struct Options
     bool warmUp = false;
     bool normalise = false;
     bool strict = false;
+    bool stereo = false;
 };
 
 [[noreturn]] void fail(int code, const std::string& message)
@@ -187,6 +190,8 @@ Options parseArguments(int argc, char** argv)
             o.strict = true;
         else if (arg == "--warm-up")
             o.warmUp = true;
+        else if (arg == "--stereo")
+            o.stereo = true;
         else if (arg == "--normalise")
             o.normalise = true;
         else if (arg == "--engine")
@@ -383,17 +388,24 @@ struct Timing
     int warmUpSamples = 0;
 };
 
-/** Plays `audio` through the chain in blocks; the latency is removed, so the output lines up with
+/** The channels the output has: the input's, or two for a mono input with --stereo. */
+int outputChannels(const Options& options, const AudioData& audio)
+{
+    return options.stereo ? std::max(2, audio.numChannels()) : audio.numChannels();
+}
+
+/** Plays `audio` through the chain in blocks, out on `channels` channels (the input's, or more
+    for a mono input played out in stereo); the latency is removed, so the output lines up with
     the input: the file is rendered with `latency` extra samples of silence at the end, and the
     first `latency` output samples dropped. */
-AudioData render(EffectChain& chain, const AudioData& audio, int block, Timing& timing)
+AudioData render(EffectChain& chain, const AudioData& audio, int channels, int block, Timing& timing)
 {
-    const int channels = audio.numChannels();
+    const int inputs = audio.numChannels();
     const size_t frames = audio.numFrames();
     const int latency = chain.latencySamples();
     const size_t total = frames + static_cast<size_t>(latency);
     std::vector<std::vector<float>> work(static_cast<size_t>(channels), std::vector<float>(total, 0.0f));
-    for (int ch = 0; ch < channels; ++ch)
+    for (int ch = 0; ch < inputs; ++ch)
         std::copy(audio.channels[static_cast<size_t>(ch)].begin(),
                   audio.channels[static_cast<size_t>(ch)].end(), work[static_cast<size_t>(ch)].begin());
 
@@ -409,7 +421,7 @@ AudioData render(EffectChain& chain, const AudioData& audio, int block, Timing& 
         // spent waiting counts, so the figures show its real speed.
         const auto t0 = std::chrono::steady_clock::now();
         chain.waitForEngine();
-        chain.process(io.data(), channels, n);
+        chain.process(io.data(), inputs, channels, n);
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         timing.wall += seconds;
         timing.blockMicros.push_back(seconds * 1e6);
@@ -462,6 +474,7 @@ std::string figuresJson(const Options& options, const LoadedModel& loaded, const
          << ",\"model_name\":" << jsonString(spec.name)
          << ",\"architecture\":" << jsonString(spec.architecture()) << ",\"sample_rate\":" << audio.sampleRate
          << ",\"model_sample_rate\":" << spec.sampleRate << ",\"channels\":" << channels
+         << ",\"output_channels\":" << outputChannels(options, audio)
          << ",\"samples\":" << audio.numFrames() << ",\"block\":" << options.block
          << ",\"seconds_audio\":" << secondsAudio << ",\"seconds_wall\":" << wall
          << ",\"realtime_factor\":" << (wall > 0 ? secondsAudio / wall : 0.0)
@@ -504,7 +517,7 @@ int main(int argc, char** argv)
     const auto impulseResponse = loadChosenImpulseResponse(options, preset);
     std::cerr << "torchamp-render: " << modelName << ": " << spec.architecture() << ", "
               << engineKindName(loaded.engine) << " engine (" << loaded.engineReason << ")\n";
-    const int channels = audio.numChannels();
+    const int channels = outputChannels(options, audio);
 
     // Either engine plays through the plugin's own signal path (EffectChain). The parameters are
     // in place before prepare(), so they start settled rather than gliding from the defaults.
@@ -534,7 +547,7 @@ int main(int argc, char** argv)
         if (auto problem = chain.loadImpulseResponse(*impulseResponse); !problem.empty())
             fail(exitImpulseResponse, problem);
 
-    const auto output = render(chain, audio, options.block, timing);
+    const auto output = render(chain, audio, channels, options.block, timing);
     if (auto error = writeWavFloat(options.out, output); !error.empty())
         fail(exitAudio, error);
 
