@@ -64,13 +64,8 @@ ModelRunner::ModelRunner(const ModelSpec& spec, const HostConfig& config, Engine
                     resampling ? alignedModelBlock(modelBlock, spec.sampleRate, hostConfig.sampleRate) : modelBlock);
     // The engine's own delay, in host samples (whole, when the engine uses alignedModelBlock()).
     latency += static_cast<int>(std::lround(static_cast<double>(engine->latencySamples()) * hostRate / spec.sampleRate));
-    modelIn.assign(static_cast<size_t>(hostConfig.numChannels), std::vector<float>(static_cast<size_t>(modelBlock), 0.0f));
-    modelOut = modelIn;
-    for (size_t c = 0; c < modelIn.size(); ++c)
-    {
-        modelInPointers.push_back(modelIn[c].data());
-        modelOutPointers.push_back(modelOut[c].data());
-    }
+    modelIn.resize(hostConfig.numChannels, modelBlock);
+    modelOut.resize(hostConfig.numChannels, modelBlock);
     reset();
 }
 
@@ -147,13 +142,13 @@ void ModelRunner::process(const float* const* in, float* const* out, int numChan
     // Every channel's resamplers run in step, so they all yield the same number of samples.
     int m = 0;
     for (int c = 0; c < numChannels; ++c)
-        m = channels[static_cast<size_t>(c)].toModel.process(in[c], n, modelInPointers[static_cast<size_t>(c)]);
-    engine->process(modelInPointers.data(), modelOutPointers.data(), numChannels, m);
+        m = channels[static_cast<size_t>(c)].toModel.process(in[c], n, modelIn.channel(c));
+    engine->process(modelIn.pointers(), modelOut.pointers(), numChannels, m);
 
     for (int c = 0; c < numChannels; ++c)
     {
         auto& ch = channels[static_cast<size_t>(c)];
-        const int k = ch.toHost.process(modelOutPointers[static_cast<size_t>(c)], m, hostOut.data());
+        const int k = ch.toHost.process(modelOut.channel(c), m, hostOut.data());
         const int room = static_cast<int>(ch.fifo.size()) - ch.fifoFill;
         const int accepted = std::min(k, room);
         std::copy(hostOut.data(), hostOut.data() + accepted, ch.fifo.data() + ch.fifoFill);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "ChannelBlocks.h"
 #include "InferenceEngine.h"
 #include "ModelSpec.h"
 #include "RealtimeSafety.h"
@@ -124,8 +125,7 @@ private:
     bool resampling = false;
     int latency = 0;
     std::vector<ChannelBuffers> channels;
-    std::vector<std::vector<float>> modelIn, modelOut; // scratch, [channel][model-rate block]
-    std::vector<float*> modelInPointers, modelOutPointers;
+    ChannelBlocks modelIn, modelOut; // scratch, [channel][model-rate block]
     std::vector<float> hostOut;
 };
 
