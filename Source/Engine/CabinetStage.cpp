@@ -35,9 +35,7 @@ std::string CabinetStage::prepare(const HostConfig& config, ConvolutionLatency l
     on.setLength(static_cast<int>(smoothingSeconds * sampleRate));
     convolving = on.value() > 0.0f;
     const auto channels = static_cast<size_t>(config.numChannels);
-    const auto block = static_cast<size_t>(config.maxBlockSize);
-    line.assign(channels, std::vector<float>(static_cast<size_t>(maxLatency) + block, 0.0f));
-    write = 0;
+    unconvolved.prepare(config.numChannels, maxLatency, config.maxBlockSize);
     for (auto* buffers : {&dry, &wet, &faded})
         buffers->resize(config.numChannels, config.maxBlockSize);
     inPointers.assign(channels, nullptr);
@@ -95,7 +93,7 @@ void CabinetStage::process(float* const* io, int numChannels, int n) noexcept
     const bool fading = fadePosition < fadeLength;
     if ((active == nullptr || active->isEmpty()) && !fading && delay == 0)
         return; // nothing to convolve: untouched
-    delayUnconvolved(io, numChannels, n, delay);
+    unconvolved.process(io, dry.pointers(), numChannels, n, delay);
     if (!convolving)
     {
         fadePosition = fadeLength; // nothing plays that could fade
@@ -112,29 +110,6 @@ void CabinetStage::process(float* const* io, int numChannels, int n) noexcept
     }
     if (!on.isGliding() && on.value() == 0.0f)
         convolving = false;
-}
-
-void CabinetStage::delayUnconvolved(float* const* io, int numChannels, int n, int delay) noexcept
-{
-    const int capacity = static_cast<int>(line.front().size());
-    delay = std::clamp(delay, 0, maxLatency);
-    for (int c = 0; c < numChannels; ++c)
-    {
-        auto& ring = line[static_cast<size_t>(c)];
-        float* out = dry.channel(c);
-        int w = write;
-        for (int i = 0; i < n; ++i)
-        {
-            ring[static_cast<size_t>(w)] = io[c][i];
-            int r = w - delay;
-            if (r < 0)
-                r += capacity;
-            out[i] = ring[static_cast<size_t>(r)];
-            if (++w == capacity)
-                w = 0;
-        }
-    }
-    write = (write + n) % capacity;
 }
 
 void CabinetStage::convolve(float* const* io, int numChannels, int n) noexcept

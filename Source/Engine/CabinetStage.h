@@ -2,6 +2,7 @@
 
 #include "CabinetResponse.h"
 #include "ChannelBlocks.h"
+#include "DelayLine.h"
 #include "ModelRunner.h"
 #include "RealtimeExchange.h"
 #include "RealtimeSafety.h"
@@ -63,7 +64,6 @@ public:
     void process(float* const* io, int numChannels, int n) noexcept TORCHAMP_NONBLOCKING;
 
 private:
-    void delayUnconvolved(float* const* io, int numChannels, int n, int delay) noexcept TORCHAMP_NONBLOCKING;
     void convolve(float* const* io, int numChannels, int n) noexcept TORCHAMP_NONBLOCKING;
     void restart() noexcept TORCHAMP_NONBLOCKING;
 
@@ -72,8 +72,7 @@ private:
     SmoothedValue on{1.0f};
     bool convolving = true;               // false once switched off and the glide is over
     bool played = false;                  // audio went through since prepare()
-    std::vector<std::vector<float>> line; // [channel][maxLatency + block]: the unconvolved signal
-    int write = 0;
+    DelayLine unconvolved; // the signal without the cabinet, delayed by the response's latency
     ChannelBlocks dry, wet, faded; // [channel][block]
     std::vector<const float*> inPointers;
 };

@@ -1,9 +1,10 @@
 #pragma once
 
+#include "ChannelBlocks.h"
+#include "DelayLine.h"
 #include "ModelRunner.h"
 #include "RealtimeSafety.h"
 
-#include <vector>
 
 namespace torchamp
 {
@@ -26,13 +27,11 @@ public:
     void capture(float* const* io, int numChannels, int n, int delay) noexcept TORCHAMP_NONBLOCKING;
 
     /// The dry signal for the block capture() was last given. Audio thread.
-    const float* const* dry() const noexcept { return dryPointers.data(); }
+    const float* const* dry() const noexcept { return delayed.pointers(); }
 
 private:
-    std::vector<std::vector<float>> line; // [channel][maxDelay + block]
-    int write = 0;
-    std::vector<std::vector<float>> delayed; // [channel][block]
-    std::vector<const float*> dryPointers;
+    DelayLine line;
+    ChannelBlocks delayed; // [channel][block]
 };
 
 } // namespace torchamp
