@@ -5,7 +5,6 @@
 #include "ModelRunner.h"
 #include "RealtimeSafety.h"
 
-
 namespace torchamp
 {
 
