@@ -979,14 +979,19 @@ TEST_F(PluginProcessor, restoringTheSessionOfTheResponseThatPlaysLeavesItPlaying
     file.deleteFile();
 }
 
-TEST_F(PluginProcessor, aVersionOneSessionLoadsWithTheNewParametersAtTheirDefaults)
+/** Restores the stored session `name` of the state corpus (Tests/fuzz/corpus/state) into `p`. */
+void restoreStoredSession(TorchAmpProcessor& p, const char* name)
 {
     juce::MemoryBlock data;
-    ASSERT_TRUE(juce::File(juce::String(TORCHAMP_FUZZ_DIR) + "/corpus/state/version1-session.bin")
-                    .loadFileAsData(data));
-    TorchAmpProcessor p;
+    ASSERT_TRUE(juce::File(juce::String(TORCHAMP_FUZZ_DIR) + "/corpus/state/" + name).loadFileAsData(data));
     p.setStateInformation(data.getData(), static_cast<int>(data.getSize()));
     ASSERT_TRUE(p.waitForModelLoads());
+}
+
+TEST_F(PluginProcessor, aVersionOneSessionLoadsWithTheNewParametersAtTheirDefaults)
+{
+    TorchAmpProcessor p;
+    ASSERT_NO_FATAL_FAILURE(restoreStoredSession(p, "version1-session.bin"));
     EXPECT_EQ(p.modelStatus().lastError, "");
     EXPECT_FALSE(p.modelStatus().isDefault);
     EXPECT_EQ(p.parameterValue(ParameterId::inputGain), 3.5f);
@@ -1005,12 +1010,8 @@ TEST_F(PluginProcessor, aVersionOneSessionLoadsWithTheNewParametersAtTheirDefaul
 TEST_F(PluginProcessor, aVersionTwoSessionRestoresItsImpulseResponseAndTheChainsParameters)
 {
     // A stored session of this version: its format must keep loading in later versions.
-    juce::MemoryBlock data;
-    ASSERT_TRUE(juce::File(juce::String(TORCHAMP_FUZZ_DIR) + "/corpus/state/version2-cabinet.bin")
-                    .loadFileAsData(data));
     TorchAmpProcessor p;
-    p.setStateInformation(data.getData(), static_cast<int>(data.getSize()));
-    ASSERT_TRUE(p.waitForModelLoads());
+    ASSERT_NO_FATAL_FAILURE(restoreStoredSession(p, "version2-cabinet.bin"));
     const auto cabinet = p.cabinetStatus();
     EXPECT_EQ(cabinet.lastError, "");
     EXPECT_EQ(cabinet.source, CabinetSource::file);

@@ -316,10 +316,11 @@ void EffectChain::setNormaliseOutput(bool shouldNormalise) noexcept
 
 namespace
 {
-/// Output channels [inputChannels, outputChannels) of io become copies of the last input channel.
+/// Output channels [inputChannels, outputChannels) of io become copies of the last input channel
+/// (process() plays no output channel without an input channel).
 void widen(float* const* io, int inputChannels, int outputChannels, int n) noexcept TORCHAMP_NONBLOCKING
 {
-    for (int c = std::max(inputChannels, 1); c < outputChannels; ++c)
+    for (int c = inputChannels; c < outputChannels; ++c)
         std::copy(io[inputChannels - 1], io[inputChannels - 1] + n, io[c]);
 }
 } // namespace
