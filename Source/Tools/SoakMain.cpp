@@ -148,7 +148,17 @@ int main(int argc, char** argv)
         std::vector<double> sorted = times;
         std::sort(sorted.begin(), sorted.end());
         perMinute.push_back({ torchamp::tools::sortedQuantile(sorted, 0.5), torchamp::tools::sortedQuantile(sorted, 0.99),
-                              sorted.back(), residentKilobytes() });
+                              sorted.back(), 0 });
+    };
+
+    // The minute's model swap may outlast its audio (the first load brings LibTorch in, slowly
+    // on a cold disk): memory is read once it has landed, so a minute's figure never depends on
+    // how far a load had got.
+    auto settleSwapAndRecordMemory = [&] {
+        if (loader.joinable())
+            loader.join();
+        processor.waitForModelLoads();
+        perMinute.back().rssKb = residentKilobytes();
     };
 
     for (int minute = 0; minute < minutes; ++minute)
@@ -156,24 +166,21 @@ int main(int argc, char** argv)
         if (!models.empty())
         {
             // A model swap every minute, requested from another thread while the audio plays.
-            if (loader.joinable())
-                loader.join();
             const auto file = models[static_cast<size_t>(minute) % models.size()];
             loader = std::thread([&processor, file] { processor.loadModelFile(juce::File(file)); });
             ++swaps;
         }
         playMinute(false, minute);
+        settleSwapAndRecordMemory();
         std::cerr << "\rsoak: minute " << (minute + 1) << "/" << minutes << " of varied audio" << std::flush;
     }
-    if (loader.joinable())
-        loader.join();
-    processor.waitForModelLoads();
     const auto status = processor.modelStatus();
 
     const size_t silenceStart = perMinute.size();
     for (int minute = 0; minute < minutes; ++minute)
     {
         playMinute(true, minute);
+        perMinute.back().rssKb = residentKilobytes();
         std::cerr << "\rsoak: minute " << (minute + 1) << "/" << minutes << " of silence       " << std::flush;
     }
     std::cerr << "\n";
