@@ -305,8 +305,10 @@ void ProcessorMatrix::playMatrix(double rate, int block, int inputs, int outputs
         gate->setValueNotifyingHost(b % 3 == 0 ? 1.0f : 0.0f);
         bass->setValueNotifyingHost(static_cast<float>(b % 9) / 8.0f);
         cabinet->setValueNotifyingHost(b % 11 == 5 ? 0.0f : 1.0f);
+        // The same signal on every input channel (they play linked), then from block 5 on a
+        // quieter second channel: the channels part while playing.
         for (int ch = 0; ch < inputs; ++ch)
-            buffer.copyFrom(ch, 0, signal.data() + (b % 8) * block, block);
+            buffer.copyFrom(ch, 0, signal.data() + (b % 8) * block, block, ch > 0 && b >= 5 ? 0.5f : 1.0f);
         for (int ch = inputs; ch < outputs; ++ch)
             std::fill(buffer.getWritePointer(ch), buffer.getWritePointer(ch) + block, 1e30f); // not an input
         gain->setValueNotifyingHost(static_cast<float>(b % 8) / 8.0f); // automation while playing

@@ -49,6 +49,17 @@ public:
         write = (write + n) % capacity;
     }
 
+    /// Makes channel `to`'s ring a copy of channel `from`'s (channels outside the prepared count
+    /// are ignored). Audio thread.
+    void copyChannelState(int from, int to) noexcept TORCHAMP_NONBLOCKING
+    {
+        const int count = static_cast<int>(rings.size());
+        if (from == to || from < 0 || to < 0 || from >= count || to >= count)
+            return;
+        const auto& source = rings[static_cast<size_t>(from)];
+        std::copy(source.begin(), source.end(), rings[static_cast<size_t>(to)].begin());
+    }
+
 private:
     std::vector<std::vector<float>> rings; // [channel][maxDelay + block]
     int longest = 0;

@@ -25,6 +25,9 @@ public:
     /// delayed by `delay` samples (at most maxDelay). n <= the prepared block size.
     void capture(float* const* io, int numChannels, int n, int delay) noexcept TORCHAMP_NONBLOCKING;
 
+    /// Makes channel `to`'s delayed signal a copy of channel `from`'s. Audio thread.
+    void copyChannelState(int from, int to) noexcept TORCHAMP_NONBLOCKING { line.copyChannelState(from, to); }
+
     /// The dry signal for the block capture() was last given. Audio thread.
     const float* const* dry() const noexcept { return delayed.pointers(); }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 namespace torchamp
 {
@@ -24,6 +25,8 @@ std::string EffectChain::prepare(const HostConfig& config)
         hostProblem += ": the audio passes through unprocessed";
     // Smoothing and fades are timed at the host's rate; in pass-through their length is moot.
     prepareStages(passThrough ? HostLimits::minSampleRate : hostConfig.sampleRate);
+    // Every stage starts with each channel in the same state.
+    linked.store(linking, std::memory_order_relaxed);
     prepared = true;
     return problemLocked();
 }
@@ -72,6 +75,12 @@ bool EffectChain::publish(std::unique_ptr<ModelRunner> runner)
         return false;
     preparedModelProblem.clear();
     return true;
+}
+
+void EffectChain::setChannelLinking(bool shouldLink)
+{
+    std::lock_guard<std::mutex> lock(controlMutex);
+    linking = shouldLink;
 }
 
 void EffectChain::collectGarbage()
@@ -323,6 +332,15 @@ void widen(float* const* io, int inputChannels, int outputChannels, int n) noexc
     for (int c = inputChannels; c < outputChannels; ++c)
         std::copy(io[inputChannels - 1], io[inputChannels - 1] + n, io[c]);
 }
+
+/// Whether channels [1, channels) of io hold the bits of channel 0 for n samples.
+bool sameAsFirstChannel(const float* const* io, int channels, int n) noexcept TORCHAMP_NONBLOCKING
+{
+    for (int c = 1; c < channels; ++c)
+        if (std::memcmp(io[c], io[0], static_cast<size_t>(n) * sizeof(float)) != 0)
+            return false;
+    return true;
+}
 } // namespace
 
 void EffectChain::process(float* const* io, int inputChannels, int outputChannels, int n) noexcept
@@ -360,8 +378,34 @@ void EffectChain::process(float* const* io, int inputChannels, int outputChannel
     gateReduction.store(noiseGate.gainReductionDb(), std::memory_order_relaxed);
 }
 
+int EffectChain::channelsToPlay(const float* const* io, int inputChannels, int n) noexcept
+{
+    if (!linked.load(std::memory_order_relaxed) || inputChannels < 2)
+        return inputChannels;
+    // A model whose engine state cannot be copied (LibTorch's) arrives fresh, every channel
+    // alike: unlinking now leaves nothing of it to copy.
+    if (model.canCopyChannelState() && sameAsFirstChannel(io, inputChannels, n))
+        return 1;
+    unlinkChannels();
+    return inputChannels;
+}
+
+void EffectChain::unlinkChannels() noexcept
+{
+    for (int c = 1; c < hostConfig.numChannels; ++c)
+    {
+        dryPath.copyChannelState(0, c);
+        noiseGate.copyChannelState(0, c);
+        model.copyChannelState(0, c);
+        toneStack.copyChannelState(0, c);
+    }
+    linked.store(false, std::memory_order_relaxed);
+}
+
 void EffectChain::processChunk(float* const* io, int inputChannels, int outputChannels, int n) noexcept
 {
+    // Linked, the stages up to the tone stack play the first channel only (setChannelLinking()).
+    inputChannels = channelsToPlay(io, inputChannels, n);
     const int modelLatency = model.latencySamples();
     dryPath.capture(io, inputChannels, n, modelLatency + cabinet.latencySamples());
     inputGain.setModelInputLevel(model.inputLevelDbu());

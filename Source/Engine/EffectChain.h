@@ -133,6 +133,17 @@ public:
     /// rate TorchAmp does not play, the input is copied out the same way. Audio thread.
     void process(float* const* io, int inputChannels, int outputChannels, int n) noexcept TORCHAMP_NONBLOCKING;
 
+    /// Linked channels, on unless turned off: from prepare() on, while every input channel carries
+    /// the same samples as the first (a mono guitar on a stereo track), the stages up to the tone
+    /// stack play the first channel only and the others start from copies of it, so the output is
+    /// what playing them all gives at about the cost of mono. The first block whose channels
+    /// differ gives every channel the first one's state, and each plays its own input from then
+    /// on, until the next prepare(). Off, every channel plays through every stage. Takes effect at
+    /// the next prepare(); off the audio thread.
+    void setChannelLinking(bool shouldLink);
+    /// Whether the input channels still play as one (see setChannelLinking()). Any thread.
+    bool channelsLinked() const noexcept { return linked.load(std::memory_order_relaxed); }
+
     /// Offline rendering only, from the thread that calls process(): waits until the active model's
     /// engine has every result the next process() reads (the LibTorch engine's worker).
     void waitForEngine() const;
@@ -151,6 +162,8 @@ private:
     void setGateOrToneParameter(ParameterId id, float value) noexcept TORCHAMP_NONBLOCKING;
     std::string problemLocked() const;
     void processChunk(float* const* io, int inputChannels, int outputChannels, int n) noexcept TORCHAMP_NONBLOCKING;
+    int channelsToPlay(const float* const* io, int inputChannels, int n) noexcept TORCHAMP_NONBLOCKING;
+    void unlinkChannels() noexcept TORCHAMP_NONBLOCKING;
 
     HostConfig hostConfig;
     bool prepared = false;
@@ -164,6 +177,8 @@ private:
     bool calibrate = false;
     float interfaceLevelDbu = 12.0f;
     std::atomic<float> gateReduction{0.0f};
+    bool linking = true;             // setChannelLinking()
+    std::atomic<bool> linked{false}; // written by prepare() and the audio thread
 
     DryPath dryPath;
     InputGain inputGain;

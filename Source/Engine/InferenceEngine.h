@@ -26,6 +26,14 @@ public:
     virtual void process(const float* const* in, float* const* out, int numChannels, int n) noexcept
         TORCHAMP_NONBLOCKING = 0;
 
+    /// Whether copyChannelState() works: false where the state lives out of the audio thread's
+    /// reach (LibTorch's worker). Any thread.
+    virtual bool canCopyChannelState() const noexcept { return false; }
+    /// Makes channel `to`'s state a copy of channel `from`'s (both below the prepared count): `to`
+    /// goes on as if it had heard what `from` heard. Nothing when canCopyChannelState() is false.
+    /// Audio thread.
+    virtual void copyChannelState(int /*from*/, int /*to*/) noexcept TORCHAMP_NONBLOCKING {}
+
     /// Delay of the output in model-rate samples.
     virtual int latencySamples() const noexcept { return 0; }
     /// Model-rate samples of silence that bring the engine from any state to its idle state (a
@@ -59,6 +67,7 @@ public:
                 for (int i = 0; i < n; ++i)
                     out[c][i] = in[c][i];
     }
+    bool canCopyChannelState() const noexcept override { return true; } // no state
     const char* name() const noexcept override { return "pass-through"; }
 };
 
@@ -75,6 +84,11 @@ public:
         TORCHAMP_NONBLOCKING override
     {
         network.process(in, out, numChannels, n);
+    }
+    bool canCopyChannelState() const noexcept override { return true; }
+    void copyChannelState(int from, int to) noexcept TORCHAMP_NONBLOCKING override
+    {
+        network.copyChannelState(from, to);
     }
     std::uint64_t stateResets() const noexcept override { return network.stateResets(); }
     const char* name() const noexcept override { return "native"; }

@@ -233,6 +233,14 @@ void LayerNetwork::reset() noexcept
                   state.data() + static_cast<size_t>(c) * static_cast<size_t>(stateFloats));
 }
 
+void LayerNetwork::copyChannelState(int from, int to) noexcept
+{
+    if (from == to || from < 0 || to < 0 || from >= channels || to >= channels)
+        return;
+    const float* source = state.data() + static_cast<size_t>(from) * static_cast<size_t>(stateFloats);
+    std::copy(source, source + stateFloats, state.data() + static_cast<size_t>(to) * static_cast<size_t>(stateFloats));
+}
+
 void LayerNetwork::setKnob(int index, float value) noexcept
 {
     if (index < 0 || index >= inputs - 1)

@@ -47,6 +47,9 @@ public:
     void setKnob(int index, float value) noexcept TORCHAMP_NONBLOCKING override;
     float getKnob(int index) const noexcept;
 
+    bool canCopyChannelState() const noexcept override { return true; }
+    void copyChannelState(int from, int to) noexcept TORCHAMP_NONBLOCKING override;
+
     /// numSamples samples of numChannels channels (at most the prepared count; extra channels are
     /// left untouched); in and out may be the same buffers. Non-finite input is silence, and so is
     /// a non-finite output; a state that became non-finite is reset and counted. Audio thread.

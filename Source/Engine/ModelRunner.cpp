@@ -129,6 +129,20 @@ void ModelRunner::reset() noexcept
     }
 }
 
+void ModelRunner::copyChannelState(int from, int to) noexcept
+{
+    const int count = static_cast<int>(channels.size());
+    if (from == to || from < 0 || to < 0 || from >= count || to >= count)
+        return;
+    engine->copyChannelState(from, to);
+    const auto& source = channels[static_cast<size_t>(from)];
+    auto& target = channels[static_cast<size_t>(to)];
+    target.toModel.copyStateFrom(source.toModel);
+    target.toHost.copyStateFrom(source.toHost);
+    std::copy(source.fifo.begin(), source.fifo.end(), target.fifo.begin());
+    target.fifoFill = source.fifoFill;
+}
+
 void ModelRunner::process(const float* const* in, float* const* out, int numChannels, int n) noexcept
 {
     numChannels = std::min(numChannels, hostConfig.numChannels);

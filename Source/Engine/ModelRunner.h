@@ -100,6 +100,12 @@ public:
     /// Back to zero state everywhere, as freshly built: what LibTorch's forward() starts from. Audio thread.
     void reset() noexcept TORCHAMP_NONBLOCKING;
     void setKnob(int index, float value) noexcept TORCHAMP_NONBLOCKING { engine->setKnob(index, value); }
+
+    /// Whether copyChannelState() copies the engine's state too (InferenceEngine::canCopyChannelState()).
+    bool canCopyChannelState() const noexcept { return engine->canCopyChannelState(); }
+    /// Makes channel `to` (resamplers, output FIFO and, where it can, the engine's state) a copy
+    /// of channel `from`; channels outside the configured count are ignored. Audio thread.
+    void copyChannelState(int from, int to) noexcept TORCHAMP_NONBLOCKING;
     std::uint64_t stateResets() const noexcept { return engine->stateResets(); }
 
     /// Processes n host samples (n <= config().maxBlockSize) of numChannels channels (at most the

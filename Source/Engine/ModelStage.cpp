@@ -107,6 +107,22 @@ float ModelStage::inputLevelDbu() const noexcept
     return active != nullptr ? active->spec().inputLevelDbu : NAN;
 }
 
+bool ModelStage::canCopyChannelState() const noexcept
+{
+    const auto* active = runners.current();
+    const auto* fading = runners.previous();
+    return (active == nullptr || active->canCopyChannelState()) &&
+           (fading == nullptr || fading->canCopyChannelState());
+}
+
+void ModelStage::copyChannelState(int from, int to) noexcept
+{
+    if (auto* active = runners.current())
+        active->copyChannelState(from, to);
+    if (auto* fading = runners.previous(); fading != nullptr && fading != runners.current())
+        fading->copyChannelState(from, to);
+}
+
 void ModelStage::process(float* const* io, int numChannels, int n) noexcept
 {
     auto* active = runners.current();

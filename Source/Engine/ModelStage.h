@@ -67,6 +67,12 @@ public:
     /// The playing model's ModelSpec::inputLevelDbu (NaN without one). Audio thread.
     float inputLevelDbu() const noexcept;
 
+    /// Whether every model playing (and the one fading out) can copy a channel's state to another
+    /// (ModelRunner::canCopyChannelState()); true without a model. Audio thread.
+    bool canCopyChannelState() const noexcept;
+    /// Makes channel `to` of every model playing a copy of channel `from`. Audio thread.
+    void copyChannelState(int from, int to) noexcept TORCHAMP_NONBLOCKING;
+
     /// Replaces n samples of `io` by the model's output. Audio thread.
     void process(float* const* io, int numChannels, int n) noexcept TORCHAMP_NONBLOCKING;
 

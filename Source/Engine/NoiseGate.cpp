@@ -100,6 +100,13 @@ float NoiseGate::nextGain(double levelPower) noexcept
     return static_cast<float>(std::pow(10.0, reductionDb / 20.0));
 }
 
+void NoiseGate::copyChannelState(int from, int to) noexcept
+{
+    const int count = static_cast<int>(power.size());
+    if (from >= 0 && to >= 0 && from < count && to < count)
+        power[static_cast<size_t>(to)] = power[static_cast<size_t>(from)];
+}
+
 void NoiseGate::listen(const float* const* in, int numChannels, int n) noexcept
 {
     const int capacity = static_cast<int>(gains.size());

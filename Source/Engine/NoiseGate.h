@@ -43,6 +43,10 @@ public:
     void setReleaseMs(float ms) noexcept TORCHAMP_NONBLOCKING;
     void setHysteresisDb(float db) noexcept TORCHAMP_NONBLOCKING;
 
+    /// Makes channel `to`'s level a copy of channel `from`'s (channels outside the prepared count
+    /// are ignored). Audio thread.
+    void copyChannelState(int from, int to) noexcept TORCHAMP_NONBLOCKING;
+
     /// Computes the gain for n samples of the input (n <= the prepared block size).
     void listen(const float* const* in, int numChannels, int n) noexcept TORCHAMP_NONBLOCKING;
     /// Multiplies n samples of the model's output by the gain listen() computed `delay` samples

@@ -140,6 +140,13 @@ void RecurrentNetwork::reset() noexcept
         std::copy(initialState.data(), initialState.data() + stateStride, channelState(c));
 }
 
+void RecurrentNetwork::copyChannelState(int from, int to) noexcept
+{
+    if (from == to || from < 0 || to < 0 || from >= channels || to >= channels)
+        return;
+    std::copy(channelState(from), channelState(from) + stateStride, channelState(to));
+}
+
 void RecurrentNetwork::setKnob(int index, float value) noexcept
 {
     if (index < 0 || index >= knobCount)

@@ -63,6 +63,9 @@ public:
     void process(const float* const* in, float* const* out, int numChannels, int numSamples) noexcept
         TORCHAMP_NONBLOCKING;
 
+    /// Makes channel `to`'s state a copy of channel `from`'s (both below numChannels()). Audio thread.
+    void copyChannelState(int from, int to) noexcept TORCHAMP_NONBLOCKING;
+
     /// Single-channel convenience for process(). Audio thread.
     void processChannel(int channel, const float* in, float* out, int numSamples) noexcept TORCHAMP_NONBLOCKING;
 

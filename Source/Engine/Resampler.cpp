@@ -143,6 +143,15 @@ void Resampler::reset() noexcept
     nextInput = 0;
 }
 
+void Resampler::copyStateFrom(const Resampler& other) noexcept
+{
+    if (&other == this || other.history.size() != history.size())
+        return;
+    std::copy(other.history.begin(), other.history.end(), history.begin());
+    phase = other.phase;
+    nextInput = other.nextInput;
+}
+
 int Resampler::maxOutputFor(int inRate, int outRate, int numInput) noexcept
 {
     if (inRate <= 0 || outRate <= 0 || numInput < 0)

@@ -36,6 +36,9 @@ public:
 
     /// Clears the history. Audio thread.
     void reset() noexcept TORCHAMP_NONBLOCKING;
+    /// Takes the history and phase of `other`, prepared for the same rates and block size (another
+    /// channel's resampler): it goes on as `other` would. Audio thread.
+    void copyStateFrom(const Resampler& other) noexcept TORCHAMP_NONBLOCKING;
 
     /// Most output samples process() can produce for numInput input samples.
     int maxOutputFor(int numInput) const noexcept { return maxOutputFor(down, up, numInput); }

@@ -23,6 +23,13 @@ void ToneStack::reset() noexcept
         channel.fill({});
 }
 
+void ToneStack::copyChannelState(int from, int to) noexcept
+{
+    const int count = static_cast<int>(states.size());
+    if (from >= 0 && to >= 0 && from < count && to < count)
+        states[static_cast<size_t>(to)] = states[static_cast<size_t>(from)];
+}
+
 void ToneStack::setEnabled(bool on) noexcept
 {
     enabled = on;

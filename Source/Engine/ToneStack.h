@@ -58,6 +58,10 @@ public:
     /// Clears the filters' state. Audio thread.
     void reset() noexcept TORCHAMP_NONBLOCKING;
 
+    /// Makes channel `to`'s filter state a copy of channel `from`'s (channels outside the prepared
+    /// count are ignored). Audio thread.
+    void copyChannelState(int from, int to) noexcept TORCHAMP_NONBLOCKING;
+
     void setEnabled(bool enabled) noexcept TORCHAMP_NONBLOCKING;
     /// Clamped to +-maxGainDb; a value that is not a number leaves the band as it was.
     void setGainDb(Band band, float db) noexcept TORCHAMP_NONBLOCKING;

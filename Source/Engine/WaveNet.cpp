@@ -217,6 +217,15 @@ void WaveNet::reset() noexcept
         resetChannel(channelState(c));
 }
 
+void WaveNet::copyChannelState(int from, int to) noexcept
+{
+    if (from == to || from < 0 || to < 0 || from >= channels || to >= channels)
+        return;
+    const ChannelState source = channelState(from), target = channelState(to);
+    std::copy(source.history, source.history + stateSize, target.history);
+    std::copy(source.positions, source.positions + numLayers, target.positions);
+}
+
 void WaveNet::rewindIfFull(ChannelState s, int n) noexcept
 {
     const int written = static_cast<int>(roundUp(n, kernel->width));

@@ -49,6 +49,10 @@ public:
     /// without its prewarm. Audio thread.
     void reset() noexcept TORCHAMP_NONBLOCKING override;
 
+    bool canCopyChannelState() const noexcept override { return true; }
+    /// Copies the histories and where each layer writes next. Audio thread.
+    void copyChannelState(int from, int to) noexcept TORCHAMP_NONBLOCKING override;
+
     /// A WaveNet file has no knobs. Audio thread.
     void setKnob(int, float) noexcept TORCHAMP_NONBLOCKING override {}
 
