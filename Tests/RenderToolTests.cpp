@@ -57,6 +57,7 @@ TEST_F(RenderTool, rendersEveryChannelAsLibTorchForwardDoes)
         EXPECT_EQ(jsonNumber(run.out, "sample_rate"), 48000);
         EXPECT_GT(jsonNumber(run.out, "realtime_factor"), 0.0);
         EXPECT_LE(jsonNumber(run.out, "parity_max_abs_error"), 1e-5);
+        EXPECT_NE(run.out.find("\"channels_linked\":false"), std::string::npos) << "the channels differ";
 
         auto in = readWav(path("in.wav"));
         auto out = readWav(path("out.wav"));
@@ -341,6 +342,8 @@ TEST_F(RenderTool, stereoPlaysAMonoInputOutThroughBothChannelsOfTheImpulseRespon
     EXPECT_EQ(jsonNumber(narrow.out, "output_channels"), 1.0);
     EXPECT_EQ(jsonNumber(wide.out, "channels"), 1.0);
     EXPECT_EQ(jsonNumber(wide.out, "output_channels"), 2.0);
+    // The file's two channels are the same: linked, the model played once for them too.
+    EXPECT_NE(twice.out.find("\"channels_linked\":true"), std::string::npos) << twice.out;
     const auto n = readWav(path("narrow.wav")), w = readWav(path("wide.wav")), t = readWav(path("twice.wav"));
     ASSERT_TRUE(n && w && t);
     ASSERT_EQ(n->numChannels(), 1);

@@ -475,6 +475,7 @@ std::string figuresJson(const Options& options, const LoadedModel& loaded, const
          << ",\"architecture\":" << jsonString(spec.architecture()) << ",\"sample_rate\":" << audio.sampleRate
          << ",\"model_sample_rate\":" << spec.sampleRate << ",\"channels\":" << channels
          << ",\"output_channels\":" << outputChannels(options, audio)
+         << ",\"channels_linked\":" << (chain.channelsLinked() ? "true" : "false")
          << ",\"samples\":" << audio.numFrames() << ",\"block\":" << options.block
          << ",\"seconds_audio\":" << secondsAudio << ",\"seconds_wall\":" << wall
          << ",\"realtime_factor\":" << (wall > 0 ? secondsAudio / wall : 0.0)
