@@ -63,11 +63,11 @@ void setUpStages(EffectChain& chain)
 }
 
 /** Stereo input in three parts: the same signal on both channels, then two different signals,
-    then the same again. */
-std::vector<std::vector<float>> partingInput(size_t partLength)
+    then the same again for `lastLength` samples. */
+std::vector<std::vector<float>> partingInput(size_t partLength, size_t lastLength)
 {
-    const auto mono = test::makeTestSignal(3 * partLength, 5, 0.8f);
-    const auto other = test::makeTestSignal(3 * partLength, 9, 0.5f);
+    const auto mono = test::makeTestSignal(2 * partLength + lastLength, 5, 0.8f);
+    const auto other = test::makeTestSignal(2 * partLength + lastLength, 9, 0.5f);
     std::vector<std::vector<float>> io { mono, mono };
     for (size_t i = partLength; i < 2 * partLength; ++i)
         io[1][i] = other[i];
@@ -144,8 +144,10 @@ TEST_P(LinkedChannels, playTheSameAsEveryChannelPlayedBeforeAndAfterTheyPart)
         next = std::move(*loaded);
     }
 
+    // The last part is long enough for the channels to link again.
     const size_t part = 9000;
-    const auto input = partingInput(part);
+    const size_t relinkBy = 2 * part + static_cast<size_t>(EffectChain::relinkSeconds * host.sampleRate) + 8000;
+    const auto input = partingInput(part, relinkBy + 2000 - 2 * part);
     std::vector<Played> results;
     for (bool link : { true, false })
     {
@@ -166,8 +168,14 @@ TEST_P(LinkedChannels, playTheSameAsEveryChannelPlayedBeforeAndAfterTheyPart)
     const bool canLink = model->engine == EngineKind::native;
     for (size_t b = 0; b < linked.blockEnds.size(); ++b)
     {
-        EXPECT_EQ(linked.linkedAfterBlock[b], canLink && linked.blockEnds[b] <= part)
-            << "block ending at " << linked.blockEnds[b];
+        // Linked until they part; parted until they have been the same for relinkSeconds; linked
+        // again soon after.
+        const size_t end = linked.blockEnds[b];
+        const size_t earliest = 2 * part + static_cast<size_t>(EffectChain::relinkSeconds * host.sampleRate);
+        if (end <= part || end >= relinkBy)
+            EXPECT_EQ(linked.linkedAfterBlock[b], canLink) << "block ending at " << end;
+        else if (end < earliest)
+            EXPECT_FALSE(linked.linkedAfterBlock[b]) << "block ending at " << end;
         EXPECT_FALSE(separate.linkedAfterBlock[b]);
     }
     for (int c = 0; c < 2; ++c)
@@ -201,7 +209,7 @@ std::unique_ptr<ModelRunner> countingRunner(const EffectChain& chain, int* most,
 TEST(LinkedChannels, playTheModelOnceWhileTheChannelsAreTheSame)
 {
     const size_t part = 4000;
-    const auto input = partingInput(part);
+    const auto input = partingInput(part, part);
     int mostLinked = 0, mostSeparate = 0;
     EffectChain linked, separate;
     separate.setChannelLinking(false);
@@ -229,12 +237,20 @@ TEST(LinkedChannels, playTheModelOnceWhileTheChannelsAreTheSame)
     EXPECT_EQ(b.out[0], reference.out[0]);
     EXPECT_EQ(b.out[1], reference.out[1]);
 
-    // The same samples again do not link them: their states may differ now, until the next prepare().
-    play(linked, first);
-    EXPECT_FALSE(linked.channelsLinked());
-    linked.prepare(host);
-    play(linked, first);
-    EXPECT_TRUE(linked.channelsLinked());
+    // The same samples again link them once they have come out the same for relinkSeconds (the
+    // one-pole filters forget their difference within a few hundred samples), and the output
+    // stays what playing both gives.
+    const auto mono = test::makeTestSignal(60000, 11);
+    const auto c = play(linked, { mono, mono });
+    const auto cReference = play(separate, { mono, mono });
+    EXPECT_EQ(c.out, cReference.out);
+    const auto relinked = std::find(c.linkedAfterBlock.begin(), c.linkedAfterBlock.end(), true);
+    ASSERT_NE(relinked, c.linkedAfterBlock.end());
+    // The same since the last `part` samples of `rest`.
+    const size_t sameFor = part + c.blockEnds[static_cast<size_t>(relinked - c.linkedAfterBlock.begin())];
+    EXPECT_GE(sameFor, static_cast<size_t>(EffectChain::relinkSeconds * host.sampleRate));
+    EXPECT_LT(sameFor, static_cast<size_t>(EffectChain::relinkSeconds * host.sampleRate) + 2000);
+    EXPECT_TRUE(std::all_of(relinked, c.linkedAfterBlock.end(), [](bool b) { return b; }));
 }
 
 TEST(LinkedChannels, anEngineThatCannotCopyItsStatePlaysEveryChannelFromTheStart)

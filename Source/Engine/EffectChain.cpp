@@ -26,7 +26,11 @@ std::string EffectChain::prepare(const HostConfig& config)
     // Smoothing and fades are timed at the host's rate; in pass-through their length is moot.
     prepareStages(passThrough ? HostLimits::minSampleRate : hostConfig.sampleRate);
     // Every stage starts with each channel in the same state.
-    linked.store(linking, std::memory_order_relaxed);
+    linkingOn = linking;
+    linked.store(linkingOn, std::memory_order_relaxed);
+    sameSamples = 0;
+    relinkSamples = std::max(static_cast<long>(relinkSeconds * hostConfig.sampleRate + 0.5),
+                             static_cast<long>(DryPath::maxDelay + hostConfig.maxBlockSize));
     prepared = true;
     return problemLocked();
 }
@@ -378,19 +382,35 @@ void EffectChain::process(float* const* io, int inputChannels, int outputChannel
     gateReduction.store(noiseGate.gainReductionDb(), std::memory_order_relaxed);
 }
 
-int EffectChain::channelsToPlay(const float* const* io, int inputChannels, int n) noexcept
+int EffectChain::channelsToPlay(bool inputsSame, int inputChannels) noexcept
 {
     if (!linked.load(std::memory_order_relaxed) || inputChannels < 2)
         return inputChannels;
     // A model whose engine state cannot be copied (LibTorch's) arrives fresh, every channel
-    // alike: unlinking now leaves nothing of it to copy.
-    if (model.canCopyChannelState() && sameAsFirstChannel(io, inputChannels, n))
+    // alike: parting now leaves nothing of it to copy.
+    if (inputsSame && model.canCopyChannelState())
         return 1;
-    unlinkChannels();
+    copyFirstChannelState();
+    linked.store(false, std::memory_order_relaxed);
+    sameSamples = 0;
     return inputChannels;
 }
 
-void EffectChain::unlinkChannels() noexcept
+void EffectChain::relinkWhenTheyStayTheSame(const float* const* io, bool inputsSame, int inputChannels,
+                                            int n) noexcept
+{
+    if (!linkingOn || inputChannels < 2 || linked.load(std::memory_order_relaxed))
+        return;
+    // The same samples in and, after the tone stack, the same out, bit for bit, for long enough:
+    // every stage's state has come to the same values on every channel.
+    sameSamples = inputsSame && sameAsFirstChannel(io, inputChannels, n) ? sameSamples + n : 0;
+    if (sameSamples < relinkSamples || !model.canCopyChannelState())
+        return;
+    copyFirstChannelState();
+    linked.store(true, std::memory_order_relaxed);
+}
+
+void EffectChain::copyFirstChannelState() noexcept
 {
     for (int c = 1; c < hostConfig.numChannels; ++c)
     {
@@ -399,13 +419,14 @@ void EffectChain::unlinkChannels() noexcept
         model.copyChannelState(0, c);
         toneStack.copyChannelState(0, c);
     }
-    linked.store(false, std::memory_order_relaxed);
 }
 
 void EffectChain::processChunk(float* const* io, int inputChannels, int outputChannels, int n) noexcept
 {
     // Linked, the stages up to the tone stack play the first channel only (setChannelLinking()).
-    inputChannels = channelsToPlay(io, inputChannels, n);
+    const int inputs = inputChannels;
+    const bool inputsSame = inputs > 1 && sameAsFirstChannel(io, inputs, n);
+    inputChannels = channelsToPlay(inputsSame, inputs);
     const int modelLatency = model.latencySamples();
     dryPath.capture(io, inputChannels, n, modelLatency + cabinet.latencySamples());
     inputGain.setModelInputLevel(model.inputLevelDbu());
@@ -415,6 +436,7 @@ void EffectChain::processChunk(float* const* io, int inputChannels, int outputCh
     model.process(io, inputChannels, n);
     noiseGate.apply(io, inputChannels, n, modelLatency); // ...and gates the model's output
     toneStack.process(io, inputChannels, n);
+    relinkWhenTheyStayTheSame(io, inputsSame, inputs, n);
     widen(io, inputChannels, outputChannels, n);
     const float* dry[HostLimits::maxChannels];
     for (int c = 0; c < outputChannels; ++c)

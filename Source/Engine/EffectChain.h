@@ -133,13 +133,18 @@ public:
     /// rate TorchAmp does not play, the input is copied out the same way. Audio thread.
     void process(float* const* io, int inputChannels, int outputChannels, int n) noexcept TORCHAMP_NONBLOCKING;
 
+    /// How long channels that parted must carry the same samples and come out of the tone stack
+    /// the same, bit for bit, before they play linked again.
+    static constexpr double relinkSeconds = 1.0;
+
     /// Linked channels, on unless turned off: from prepare() on, while every input channel carries
     /// the same samples as the first (a mono guitar on a stereo track), the stages up to the tone
     /// stack play the first channel only and the others start from copies of it, so the output is
     /// what playing them all gives at about the cost of mono. The first block whose channels
     /// differ gives every channel the first one's state, and each plays its own input from then
-    /// on, until the next prepare(). Off, every channel plays through every stage. Takes effect at
-    /// the next prepare(); off the audio thread.
+    /// on; once they have carried the same samples and come out the same for relinkSeconds (and
+    /// at least the dry path's delay), they link again. Off, every channel plays through every
+    /// stage. Takes effect at the next prepare(); off the audio thread.
     void setChannelLinking(bool shouldLink);
     /// Whether the input channels still play as one (see setChannelLinking()). Any thread.
     bool channelsLinked() const noexcept { return linked.load(std::memory_order_relaxed); }
@@ -162,8 +167,10 @@ private:
     void setGateOrToneParameter(ParameterId id, float value) noexcept TORCHAMP_NONBLOCKING;
     std::string problemLocked() const;
     void processChunk(float* const* io, int inputChannels, int outputChannels, int n) noexcept TORCHAMP_NONBLOCKING;
-    int channelsToPlay(const float* const* io, int inputChannels, int n) noexcept TORCHAMP_NONBLOCKING;
-    void unlinkChannels() noexcept TORCHAMP_NONBLOCKING;
+    int channelsToPlay(bool inputsSame, int inputChannels) noexcept TORCHAMP_NONBLOCKING;
+    void relinkWhenTheyStayTheSame(const float* const* io, bool inputsSame, int inputChannels,
+                                   int n) noexcept TORCHAMP_NONBLOCKING;
+    void copyFirstChannelState() noexcept TORCHAMP_NONBLOCKING;
 
     HostConfig hostConfig;
     bool prepared = false;
@@ -177,8 +184,11 @@ private:
     bool calibrate = false;
     float interfaceLevelDbu = 12.0f;
     std::atomic<float> gateReduction{0.0f};
-    bool linking = true;             // setChannelLinking()
+    bool linking = true;             // setChannelLinking(), for the next prepare()
+    bool linkingOn = false;          // as prepare() found it
     std::atomic<bool> linked{false}; // written by prepare() and the audio thread
+    long sameSamples = 0;            // parted channels: how long they have been the same
+    long relinkSamples = 0;
 
     DryPath dryPath;
     InputGain inputGain;
