@@ -237,13 +237,14 @@ TEST(LinkedChannels, playTheModelOnceWhileTheChannelsAreTheSame)
     EXPECT_EQ(b.out[0], reference.out[0]);
     EXPECT_EQ(b.out[1], reference.out[1]);
 
-    // The same samples again link them once they have come out the same for relinkSeconds (the
-    // one-pole filters forget their difference within a few hundred samples), and the output
-    // stays what playing both gives.
+    // The same samples again link them once they have come out within relinkTolerance for
+    // relinkSeconds (the one-pole filters forget their difference within a few hundred samples),
+    // and the output stays what playing both gives, within that tolerance.
     const auto mono = test::makeTestSignal(60000, 11);
     const auto c = play(linked, { mono, mono });
     const auto cReference = play(separate, { mono, mono });
-    EXPECT_EQ(c.out, cReference.out);
+    EXPECT_EQ(c.out[0], cReference.out[0]);
+    EXPECT_LE(test::maxAbsDifference(c.out[1], cReference.out[1]), EffectChain::relinkTolerance);
     const auto relinked = std::find(c.linkedAfterBlock.begin(), c.linkedAfterBlock.end(), true);
     ASSERT_NE(relinked, c.linkedAfterBlock.end());
     // The same since the last `part` samples of `rest`.
@@ -251,6 +252,31 @@ TEST(LinkedChannels, playTheModelOnceWhileTheChannelsAreTheSame)
     EXPECT_GE(sameFor, static_cast<size_t>(EffectChain::relinkSeconds * host.sampleRate));
     EXPECT_LT(sameFor, static_cast<size_t>(EffectChain::relinkSeconds * host.sampleRate) + 2000);
     EXPECT_TRUE(std::all_of(relinked, c.linkedAfterBlock.end(), [](bool b) { return b; }));
+}
+
+TEST(LinkedChannels, partedChannelsLinkAgainInSilenceOnceTheRecurrentModelHasSettled)
+{
+    // The default model (an LSTM) at full drive ends in silence in a two-sample cycle of
+    // rounding steps (7.2059e-05, 7.2129e-05), each channel in its own phase, never bit for bit
+    // the same: relinking must not wait for that (the soak's silence after varied stereo).
+    const auto model = loadModelFile(TORCHAMP_DEFAULT_MODEL_PATH);
+    ASSERT_TRUE(model.ok()) << model.error();
+    EffectChain chain;
+    chain.prepare(host);
+    ASSERT_TRUE(chain.publish(runnerFor(*model, chain)));
+    chain.setKnob(0, 1.0f); // where the soak's automation leaves it
+    chain.setMix(0.7f);
+    const auto input = partingInput(24000, 0);
+    const auto parted = std::vector<std::vector<float>> { { input[0].begin() + 24000, input[0].end() },
+                                                          { input[1].begin() + 24000, input[1].end() } };
+    play(chain, parted);
+    EXPECT_FALSE(chain.channelsLinked());
+    const std::vector<float> silence(static_cast<size_t>(3 * host.sampleRate), 0.0f);
+    const auto quiet = play(chain, { silence, silence });
+    EXPECT_TRUE(chain.channelsLinked());
+    const auto lastSecond = quiet.out[0].size() - static_cast<size_t>(host.sampleRate);
+    EXPECT_EQ(std::vector<float>(quiet.out[0].begin() + static_cast<long>(lastSecond), quiet.out[0].end()),
+              std::vector<float>(quiet.out[1].begin() + static_cast<long>(lastSecond), quiet.out[1].end()));
 }
 
 TEST(LinkedChannels, anEngineThatCannotCopyItsStatePlaysEveryChannelFromTheStart)

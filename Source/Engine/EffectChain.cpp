@@ -345,6 +345,16 @@ bool sameAsFirstChannel(const float* const* io, int channels, int n) noexcept TO
             return false;
     return true;
 }
+
+/// Whether channels [1, channels) of io are within `tolerance` of channel 0 for n samples.
+bool closeToFirstChannel(const float* const* io, int channels, int n, float tolerance) noexcept TORCHAMP_NONBLOCKING
+{
+    for (int c = 1; c < channels; ++c)
+        for (int i = 0; i < n; ++i)
+            if (!(std::abs(io[c][i] - io[0][i]) <= tolerance))
+                return false;
+    return true;
+}
 } // namespace
 
 void EffectChain::process(float* const* io, int inputChannels, int outputChannels, int n) noexcept
@@ -401,9 +411,10 @@ void EffectChain::relinkWhenTheyStayTheSame(const float* const* io, bool inputsS
 {
     if (!linkingOn || inputChannels < 2 || linked.load(std::memory_order_relaxed))
         return;
-    // The same samples in and, after the tone stack, the same out, bit for bit, for long enough:
-    // every stage's state has come to the same values on every channel.
-    sameSamples = inputsSame && sameAsFirstChannel(io, inputChannels, n) ? sameSamples + n : 0;
+    // The same samples in and, after the tone stack, the same out for long enough: every stage
+    // has forgotten what told the channels apart (a recurrent model may settle a rounding step
+    // apart on each channel, hence the tolerance).
+    sameSamples = inputsSame && closeToFirstChannel(io, inputChannels, n, relinkTolerance) ? sameSamples + n : 0;
     if (sameSamples < relinkSamples || !model.canCopyChannelState())
         return;
     copyFirstChannelState();

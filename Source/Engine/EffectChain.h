@@ -134,16 +134,19 @@ public:
     void process(float* const* io, int inputChannels, int outputChannels, int n) noexcept TORCHAMP_NONBLOCKING;
 
     /// How long channels that parted must carry the same samples and come out of the tone stack
-    /// the same, bit for bit, before they play linked again.
+    /// within relinkTolerance of each other before they play linked again.
     static constexpr double relinkSeconds = 1.0;
+    /// -120 dBFS: the largest step relinking can make in a channel's output.
+    static constexpr float relinkTolerance = 1e-6f;
 
     /// Linked channels, on unless turned off: from prepare() on, while every input channel carries
     /// the same samples as the first (a mono guitar on a stereo track), the stages up to the tone
     /// stack play the first channel only and the others start from copies of it, so the output is
     /// what playing them all gives at about the cost of mono. The first block whose channels
     /// differ gives every channel the first one's state, and each plays its own input from then
-    /// on; once they have carried the same samples and come out the same for relinkSeconds (and
-    /// at least the dry path's delay), they link again. Off, every channel plays through every
+    /// on; once they have carried the same samples and come out within relinkTolerance of each
+    /// other for relinkSeconds (and at least the dry path's delay), they link again, the first
+    /// channel's state copied to the others. Off, every channel plays through every
     /// stage. Takes effect at the next prepare(); off the audio thread.
     void setChannelLinking(bool shouldLink);
     /// Whether the input channels still play as one (see setChannelLinking()). Any thread.
