@@ -74,9 +74,8 @@ std::vector<std::vector<float>> partingInput(size_t partLength, size_t lastLengt
     return io;
 }
 
-/** Plays `io` through `chain` in blocks of varied size (a new model published at `swapAt`, when
-    given); returns the output, whether the chain was linked after each block, and the heap
-    calls process() made. */
+/** What play() heard: the output, whether the chain was linked after each block (and where each
+    block ended), and the heap calls process() made. */
 struct Played
 {
     std::vector<std::vector<float>> out;
@@ -85,6 +84,8 @@ struct Played
     long heapCalls = 0;
 };
 
+/** Plays `io` through `chain` in blocks of varied size, a new model published at `swapAt` when
+    `makeSwap` is given. */
 Played play(EffectChain& chain, std::vector<std::vector<float>> io, size_t swapAt = 0,
             const std::function<std::unique_ptr<ModelRunner>()>& makeSwap = {})
 {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "ChannelCopy.h"
 #include "RealtimeSafety.h"
 
 #include <algorithm>
@@ -53,8 +54,7 @@ public:
     /// are ignored). Audio thread.
     void copyChannelState(int from, int to) noexcept TORCHAMP_NONBLOCKING
     {
-        const int count = static_cast<int>(rings.size());
-        if (from == to || from < 0 || to < 0 || from >= count || to >= count)
+        if (!isChannelCopy(from, to, static_cast<int>(rings.size())))
             return;
         const auto& source = rings[static_cast<size_t>(from)];
         std::copy(source.begin(), source.end(), rings[static_cast<size_t>(to)].begin());

@@ -436,7 +436,7 @@ void EffectChain::processChunk(float* const* io, int inputChannels, int outputCh
 {
     // Linked, the stages up to the tone stack play the first channel only (setChannelLinking()).
     const int inputs = inputChannels;
-    const bool inputsSame = inputs > 1 && sameAsFirstChannel(io, inputs, n);
+    const bool inputsSame = linkingOn && inputs > 1 && sameAsFirstChannel(io, inputs, n);
     inputChannels = channelsToPlay(inputsSame, inputs);
     const int modelLatency = model.latencySamples();
     dryPath.capture(io, inputChannels, n, modelLatency + cabinet.latencySamples());

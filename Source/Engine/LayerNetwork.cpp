@@ -1,5 +1,7 @@
 #include "LayerNetwork.h"
 
+#include "ChannelCopy.h"
+
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
@@ -235,7 +237,7 @@ void LayerNetwork::reset() noexcept
 
 void LayerNetwork::copyChannelState(int from, int to) noexcept
 {
-    if (from == to || from < 0 || to < 0 || from >= channels || to >= channels)
+    if (!isChannelCopy(from, to, channels))
         return;
     const float* source = state.data() + static_cast<size_t>(from) * static_cast<size_t>(stateFloats);
     std::copy(source, source + stateFloats, state.data() + static_cast<size_t>(to) * static_cast<size_t>(stateFloats));

@@ -1,5 +1,6 @@
 #include "ModelRunner.h"
 
+#include "ChannelCopy.h"
 #include "NativeEngineFactory.h"
 
 #include <algorithm>
@@ -131,8 +132,7 @@ void ModelRunner::reset() noexcept
 
 void ModelRunner::copyChannelState(int from, int to) noexcept
 {
-    const int count = static_cast<int>(channels.size());
-    if (from == to || from < 0 || to < 0 || from >= count || to >= count)
+    if (!isChannelCopy(from, to, static_cast<int>(channels.size())))
         return;
     engine->copyChannelState(from, to);
     const auto& source = channels[static_cast<size_t>(from)];

@@ -1,5 +1,7 @@
 #include "NoiseGate.h"
 
+#include "ChannelCopy.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -102,8 +104,7 @@ float NoiseGate::nextGain(double levelPower) noexcept
 
 void NoiseGate::copyChannelState(int from, int to) noexcept
 {
-    const int count = static_cast<int>(power.size());
-    if (from >= 0 && to >= 0 && from < count && to < count)
+    if (isChannelCopy(from, to, static_cast<int>(power.size())))
         power[static_cast<size_t>(to)] = power[static_cast<size_t>(from)];
 }
 

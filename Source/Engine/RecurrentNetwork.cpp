@@ -1,5 +1,7 @@
 #include "RecurrentNetwork.h"
 
+#include "ChannelCopy.h"
+
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
@@ -142,7 +144,7 @@ void RecurrentNetwork::reset() noexcept
 
 void RecurrentNetwork::copyChannelState(int from, int to) noexcept
 {
-    if (from == to || from < 0 || to < 0 || from >= channels || to >= channels)
+    if (!isChannelCopy(from, to, channels))
         return;
     std::copy(channelState(from), channelState(from) + stateStride, channelState(to));
 }

@@ -1,5 +1,7 @@
 #include "ToneStack.h"
 
+#include "ChannelCopy.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -25,8 +27,7 @@ void ToneStack::reset() noexcept
 
 void ToneStack::copyChannelState(int from, int to) noexcept
 {
-    const int count = static_cast<int>(states.size());
-    if (from >= 0 && to >= 0 && from < count && to < count)
+    if (isChannelCopy(from, to, static_cast<int>(states.size())))
         states[static_cast<size_t>(to)] = states[static_cast<size_t>(from)];
 }
 

@@ -1,5 +1,7 @@
 #include "WaveNet.h"
 
+#include "ChannelCopy.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -219,7 +221,7 @@ void WaveNet::reset() noexcept
 
 void WaveNet::copyChannelState(int from, int to) noexcept
 {
-    if (from == to || from < 0 || to < 0 || from >= channels || to >= channels)
+    if (!isChannelCopy(from, to, channels))
         return;
     const ChannelState source = channelState(from), target = channelState(to);
     std::copy(source.history, source.history + stateSize, target.history);
