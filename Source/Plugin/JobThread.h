@@ -10,8 +10,8 @@ namespace torchamp
 {
 
 /** A thread of its own that runs posted jobs one after another, in order: the plugin's file work
-    (impulse responses, presets, the library's scan) that must stay off the message thread and the
-    audio thread.
+    (impulse responses, presets, the library's scan) and model loads (ModelLoadWorker, on a thread of
+    its own) that must stay off the message thread and the audio thread.
 
     Threads: post() and waitUntilIdle() from any thread but the audio thread (a job may post
     another); the jobs run on the thread. Destruction drops jobs that have not started and waits

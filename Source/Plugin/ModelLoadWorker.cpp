@@ -10,32 +10,17 @@ std::string sha256Hex(const std::vector<char>& bytes)
     return sha256Hex(bytes.data(), bytes.size());
 }
 
-ModelLoadWorker::ModelLoadWorker(EffectChain& c) : chain(c)
-{
-    thread = std::thread([this] { run(); });
-}
-
-ModelLoadWorker::~ModelLoadWorker()
-{
-    {
-        std::lock_guard<std::mutex> lock(mutex);
-        stopping = true;
-        queue.clear();
-    }
-    wake.notify_all();
-    thread.join();
-}
+ModelLoadWorker::ModelLoadWorker(EffectChain& c) : chain(c) {}
 
 void ModelLoadWorker::request(Request r)
 {
     {
         std::lock_guard<std::mutex> lock(mutex);
-        queue.clear(); // only the newest request matters
-        queue.push_back(std::move(r));
+        pending = std::move(r); // only the newest request matters
         current.loading = true;
         ++current.generation;
     }
-    wake.notify_all();
+    thread.post([this] { loadPending(); });
 }
 
 bool ModelLoadWorker::loadNow(Request r)
@@ -63,8 +48,7 @@ void ModelLoadWorker::fail(const std::string& why)
 
 bool ModelLoadWorker::waitUntilIdle(int timeoutMs)
 {
-    std::unique_lock<std::mutex> lock(mutex);
-    return idle.wait_for(lock, std::chrono::milliseconds(timeoutMs), [this] { return queue.empty() && !busy; });
+    return thread.waitUntilIdle(timeoutMs);
 }
 
 ModelStatus ModelLoadWorker::status() const
@@ -73,35 +57,25 @@ ModelStatus ModelLoadWorker::status() const
     return current;
 }
 
-void ModelLoadWorker::run()
+void ModelLoadWorker::loadPending()
 {
-    for (;;)
+    Request r;
     {
-        Request r;
-        {
-            std::unique_lock<std::mutex> lock(mutex);
-            wake.wait(lock, [this] { return stopping || !queue.empty(); });
-            if (stopping)
-                return;
-            r = std::move(queue.front());
-            queue.pop_front();
-            busy = true;
-        }
-        load(std::move(r));
-        {
-            std::lock_guard<std::mutex> lock(mutex);
-            current.loading = !queue.empty();
-            ++current.generation;
-        }
-        // Before anyone waiting for idle wakes, so they see the load's whole effect.
-        if (onLoadFinished)
-            onLoadFinished();
-        {
-            std::lock_guard<std::mutex> lock(mutex);
-            busy = false;
-        }
-        idle.notify_all();
+        std::lock_guard<std::mutex> lock(mutex);
+        if (!pending)
+            return; // an earlier job took it
+        r = std::move(*pending);
+        pending.reset();
     }
+    load(std::move(r));
+    {
+        std::lock_guard<std::mutex> lock(mutex);
+        current.loading = pending.has_value();
+        ++current.generation;
+    }
+    // Inside the job, so anyone waiting for idle wakes after it and sees the load's whole effect.
+    if (onLoadFinished)
+        onLoadFinished();
 }
 
 void ModelLoadWorker::load(Request r)
@@ -141,7 +115,7 @@ void ModelLoadWorker::load(Request r)
         current.engineChoice = r.engine;
         current.lastError.clear();
         current.checkingAgainstLibTorch = r.checkAgainstLibTorch && loaded->comparable;
-        current.loading = !queue.empty(); // it plays; the comparison with LibTorch is not a load
+        current.loading = pending.has_value(); // it plays; the comparison with LibTorch is not a load
         ++current.generation;
     }
     if (r.checkAgainstLibTorch && loaded->comparable)
@@ -181,7 +155,7 @@ void ModelLoadWorker::compareWithLibTorch(LoadedModel loaded, const Request& r)
     {
         // A newer model is waiting: it plays next, and this one's comparison no longer matters.
         std::lock_guard<std::mutex> lock(mutex);
-        if (!queue.empty())
+        if (pending)
         {
             current.checkingAgainstLibTorch = false;
             current.engineReason = "the native engine plays it (not compared with LibTorch: another model was loaded)";

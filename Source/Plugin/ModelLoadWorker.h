@@ -1,15 +1,14 @@
 #pragma once
 
 #include "EffectChain.h"
+#include "JobThread.h"
 #include "ModelLoader.h"
 
-#include <condition_variable>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 namespace torchamp
@@ -48,7 +47,6 @@ class ModelLoadWorker
 {
 public:
     explicit ModelLoadWorker(EffectChain& chain);
-    ~ModelLoadWorker();
 
     struct Request
     {
@@ -86,7 +84,7 @@ public:
     std::function<void()> onLoadFinished;
 
 private:
-    void run();
+    void loadPending();
     void load(Request r);
     bool publish(const LoadedModel& loaded, const std::string& displayName);
     void compareWithLibTorch(LoadedModel loaded, const Request& r);
@@ -94,12 +92,9 @@ private:
 
     EffectChain& chain;
     mutable std::mutex mutex;
-    std::condition_variable wake, idle;
-    std::deque<Request> queue;
-    bool busy = false;
-    bool stopping = false;
+    std::optional<Request> pending; ///< the newest request, not started yet
     ModelStatus current;
-    std::thread thread;
+    JobThread thread; ///< last: destroyed (its running load finished) before what the load uses
 };
 
 /** Lower-case hex SHA-256 of the bytes. */
