@@ -253,6 +253,78 @@ TEST(RecurrentNetwork, channelPairsGiveTheBitsOfSingleChannels)
     }
 }
 
+TEST(RecurrentNetwork, hiddenSizesThatPadNoFurtherTakeTheWideCells)
+{
+    // AVX-512 has an 8-wide and a 16-wide cell update; the wide one plays a model only where it
+    // adds no padding: the mat-vec does the same work, the cell update half the instructions.
+    const auto* narrow = kernels::findKernels(kernels::Isa::avx512);
+    if (narrow == nullptr || kernels::findKernels(kernels::Isa::avx512, 16) == nullptr)
+        GTEST_SKIP() << "no AVX-512 on this CPU";
+    const std::vector<std::pair<std::vector<int>, int>> cases {
+        { { 12 }, 16 }, { { 16 }, 16 }, { { 32 }, 16 }, { { 48 }, 16 }, { { 64 }, 16 }, { { 16, 32 }, 16 },
+        { { 8 }, 8 }, { { 20 }, 8 }, { { 24 }, 8 }, { { 40 }, 8 }, { { 16, 40 }, 8 }, { { 3 }, 8 },
+    };
+    for (const auto& [hidden, width] : cases)
+    {
+        const auto* set = kernels::findKernelsFor(kernels::Isa::avx512, hidden.data(), static_cast<int>(hidden.size()));
+        ASSERT_NE(set, nullptr);
+        EXPECT_EQ(set->cellWidth, width) << "hidden " << hidden.front() << " x" << hidden.size();
+        auto spec = randomSpec(hidden.front(), 1, 0, false, 31);
+        if (hidden.size() == 2)
+        {
+            const auto second = randomSpec(hidden.back(), 1, 0, false, 32);
+            auto layer = second.layers.front();
+            layer.inputSize = hidden.front();
+            layer.weightIh.resize(static_cast<size_t>(4 * hidden.back() * hidden.front()), 0.01f);
+            spec.layers.push_back(layer);
+            spec.headWeight = second.headWeight;
+        }
+        EXPECT_EQ(RecurrentNetwork(spec, kernels::Isa::avx512).cellWidth(), width);
+    }
+    // The other instruction sets have one width each.
+    const int sixteen = 16;
+    for (auto isa : { kernels::Isa::generic, kernels::Isa::avx2 })
+        if (const auto* set = kernels::findKernels(isa))
+            EXPECT_EQ(kernels::findKernelsFor(isa, &sixteen, 1), set) << kernels::isaName(isa);
+}
+
+TEST(RecurrentNetwork, bothCellWidthsPlayTheSameModel)
+{
+    // Gates and cells come out with the same bits; only the head's dot product sums in another
+    // order. Mono and channel pairs, knobs, skip, two layers.
+    const auto* narrow = kernels::findKernels(kernels::Isa::avx512);
+    const auto* wide = kernels::findKernels(kernels::Isa::avx512, 16);
+    if (narrow == nullptr || wide == nullptr)
+        GTEST_SKIP() << "no AVX-512 on this CPU";
+    const std::vector<float> knobs { 0.3f };
+    for (int hidden : { 12, 16, 32, 64 })
+        for (int layers : { 1, 2 })
+        {
+            const auto spec = randomSpec(hidden, layers, 1, true, 40 + static_cast<unsigned>(hidden));
+            const auto x = test::makeTestSignal(3000);
+            RecurrentNetwork a(spec, *narrow), b(spec, *wide);
+            a.setKnob(0, knobs[0]);
+            b.setKnob(0, knobs[0]);
+            const auto ya = runEngine(a, x, 97), yb = runEngine(b, x, 128);
+            EXPECT_LE(test::maxAbsDifference(ya, yb), 1e-6) << hidden << "x" << layers;
+            EXPECT_LE(test::maxAbsDifference(yb, referenceLstm(spec, x, knobs)), 1e-5) << hidden << "x" << layers;
+
+            // Two channels at once (sharing weight loads) give each channel's mono bits.
+            RecurrentNetwork pair(spec, *wide);
+            pair.setKnob(0, knobs[0]);
+            pair.prepare(2);
+            const auto x2 = test::makeTestSignal(3000, 2, 0.6f);
+            std::vector<float> o1(x.size()), o2(x.size());
+            const float* in[] = { x.data(), x2.data() };
+            float* out[] = { o1.data(), o2.data() };
+            pair.process(in, out, 2, static_cast<int>(x.size()));
+            RecurrentNetwork mono(spec, *wide);
+            mono.setKnob(0, knobs[0]);
+            EXPECT_EQ(test::maxAbsDifference(o2, runEngine(mono, x2, 3000)), 0.0) << hidden << "x" << layers;
+            EXPECT_EQ(test::maxAbsDifference(o1, yb), 0.0) << hidden << "x" << layers;
+        }
+}
+
 TEST(RecurrentNetwork, processFeaturesFeedsEveryInputPerStep)
 {
     // Held knob values given as features per step match setKnob() up to summation order.

@@ -7,6 +7,7 @@ namespace torchamp::kernels
 const KernelSet* genericKernels() noexcept;
 const KernelSet* avx2Kernels() noexcept;
 const KernelSet* avx512Kernels() noexcept;
+const KernelSet* avx512WideCellKernels() noexcept;
 
 namespace
 {
@@ -56,6 +57,33 @@ const KernelSet* findKernels(Isa isa) noexcept
         case Isa::generic: return genericKernels();
     }
     return nullptr;
+}
+
+const KernelSet* findKernels(Isa isa, int cellWidth) noexcept
+{
+    const KernelSet* set = findKernels(isa);
+    if (set != nullptr && set->cellWidth == cellWidth)
+        return set;
+    if (isa == Isa::avx512 && set != nullptr)
+    {
+        const KernelSet* wide = avx512WideCellKernels();
+        if (wide != nullptr && wide->cellWidth == cellWidth)
+            return wide;
+    }
+    return nullptr;
+}
+
+const KernelSet* findKernelsFor(Isa isa, const int* hiddenSizes, int count) noexcept
+{
+    const KernelSet* narrow = findKernels(isa);
+    const KernelSet* wide = narrow != nullptr ? findKernels(isa, 2 * narrow->cellWidth) : nullptr;
+    if (wide == nullptr)
+        return narrow;
+    const auto roundUp = [](int n, int multiple) { return (n + multiple - 1) / multiple * multiple; };
+    for (int l = 0; l < count; ++l)
+        if (roundUp(hiddenSizes[l], wide->cellWidth) != roundUp(hiddenSizes[l], narrow->cellWidth))
+            return narrow;
+    return wide;
 }
 
 Isa bestIsa() noexcept

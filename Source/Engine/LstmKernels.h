@@ -85,6 +85,16 @@ struct KernelSet
     instructions. Any thread. */
 const KernelSet* findKernels(Isa isa) noexcept;
 
+/** The kernels for `isa` whose cell update is `cellWidth` units wide (AVX-512 has 8 and 16; the
+    others one width each), or nullptr. Any thread. */
+const KernelSet* findKernels(Isa isa, int cellWidth) noexcept;
+
+/** The kernels RecurrentNetwork plays layers of these hidden sizes with on `isa`: the widest cell
+    update that pads no layer beyond what the narrowest one pads (hidden 12, 16, 32, 48, 64 take
+    AVX-512's 16-wide cells; 8, 20, 24, 40 its 8-wide ones, whose padding is less), so the mat-vec
+    does no more work and the cell update fewer instructions. nullptr as findKernels(isa). */
+const KernelSet* findKernelsFor(Isa isa, const int* hiddenSizes, int count) noexcept;
+
 /** The fastest instruction set this CPU runs (cpuid, once). Any thread. */
 Isa bestIsa() noexcept;
 

@@ -1,8 +1,9 @@
 #pragma once
 
-// 8-wide (ymm) cell-update operations shared by the AVX2 and AVX-512 kernels. Included only by
-// their sources, each compiled with its own -m flags; everything is in an anonymous namespace so
-// each source gets its own copy (see LstmKernelImpl.h).
+// Cell-update operations of the x86 kernels: 8-wide (ymm) for AVX2 and AVX-512, 16-wide (zmm) for
+// AVX-512 with the same arithmetic. Included only by their sources, each compiled with its own -m
+// flags; everything is in an anonymous namespace so each source gets its own copy (see
+// LstmKernelImpl.h).
 
 #include "LstmKernelImpl.h"
 
@@ -72,6 +73,49 @@ struct YmmCellAvx512 : YmmCell
     {
         const C r = _mm256_rcp14_ps(d);
         return _mm256_fmadd_ps(_mm256_fnmadd_ps(d, r, cset(1.0f)), r, r);
+    }
+};
+
+/** YmmCellAvx512 on 16-wide zmm vectors, operation for operation: the same reciprocal, the same
+    exp2 (its 8-entry table twice over, since vpermps on zmm reads 4 index bits and the fourth is
+    already n's lowest), so every value comes out with the same bits. Only the head's dot product
+    sums in another order. */
+struct ZmmCellAvx512
+{
+    using C = __m512;
+    static constexpr int cellWidth = 16;
+
+    static TORCHAMP_KERNEL_INLINE C cload(const float* p) noexcept { return _mm512_loadu_ps(p); }
+    static TORCHAMP_KERNEL_INLINE void cstore(float* p, C v) noexcept { _mm512_storeu_ps(p, v); }
+    static TORCHAMP_KERNEL_INLINE C cset(float v) noexcept { return _mm512_set1_ps(v); }
+    static TORCHAMP_KERNEL_INLINE C cadd(C a, C b) noexcept { return _mm512_add_ps(a, b); }
+    static TORCHAMP_KERNEL_INLINE C cmul(C a, C b) noexcept { return _mm512_mul_ps(a, b); }
+    static TORCHAMP_KERNEL_INLINE C cfma(C a, C b, C c) noexcept { return _mm512_fmadd_ps(a, b, c); }
+    static TORCHAMP_KERNEL_INLINE float hsum(C v) noexcept { return _mm512_reduce_add_ps(v); }
+
+    static TORCHAMP_KERNEL_INLINE C reciprocal(C d) noexcept
+    {
+        const C r = _mm512_rcp14_ps(d);
+        return _mm512_fmadd_ps(_mm512_fnmadd_ps(d, r, cset(1.0f)), r, r);
+    }
+
+    static TORCHAMP_KERNEL_INLINE C exp2(C y) noexcept
+    {
+        y = _mm512_min_ps(_mm512_max_ps(y, cset(-KernelConstants::exp2Limit)), cset(KernelConstants::exp2Limit));
+        const C magic = cset(1572864.0f);
+        const C t = _mm512_add_ps(y, magic);
+        const C r = _mm512_sub_ps(y, _mm512_sub_ps(t, magic));
+        C p = cfma(cset(5.549622177e-02f), r, cset(2.402576300e-01f));
+        p = cfma(p, r, cset(6.931472143e-01f));
+        p = cfma(p, r, cset(1.0f));
+        const __m512i bits = _mm512_castps_si512(t);
+        const C table = _mm512_setr_ps(1.0f, 1.0905077457f, 1.1892070770f, 1.2968395948f, 1.4142135382f,
+                                       1.5422108173f, 1.6817928553f, 1.8340080976f, 1.0f, 1.0905077457f,
+                                       1.1892070770f, 1.2968395948f, 1.4142135382f, 1.5422108173f,
+                                       1.6817928553f, 1.8340080976f);
+        const C m = _mm512_mul_ps(_mm512_permutexvar_ps(bits, table), p);
+        const __m512i n = _mm512_and_si512(_mm512_slli_epi32(bits, 20), _mm512_set1_epi32(static_cast<int>(0xFF800000u)));
+        return _mm512_castsi512_ps(_mm512_add_epi32(_mm512_castps_si512(m), n));
     }
 };
 #endif

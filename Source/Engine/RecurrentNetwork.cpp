@@ -18,9 +18,12 @@ int roundUp(int n, int multiple)
     return (n + multiple - 1) / multiple * multiple;
 }
 
-const kernels::KernelSet& kernelsOrThrow(kernels::Isa isa)
+const kernels::KernelSet& kernelsOrThrow(kernels::Isa isa, const ModelSpec& spec)
 {
-    const auto* set = kernels::findKernels(isa);
+    std::vector<int> hidden;
+    for (const auto& layer : spec.layers)
+        hidden.push_back(layer.hiddenSize);
+    const auto* set = kernels::findKernelsFor(isa, hidden.data(), static_cast<int>(hidden.size()));
     if (set == nullptr)
         throw std::invalid_argument(std::string("this CPU or build has no ") + kernels::isaName(isa) + " kernel");
     return *set;
@@ -33,12 +36,17 @@ RecurrentNetwork::RecurrentNetwork(const ModelSpec& spec) : RecurrentNetwork(spe
 }
 
 RecurrentNetwork::RecurrentNetwork(const ModelSpec& spec, kernels::Isa isa)
+    : RecurrentNetwork(spec, kernelsOrThrow(isa, spec))
+{
+}
+
+RecurrentNetwork::RecurrentNetwork(const ModelSpec& spec, const kernels::KernelSet& kernels)
 {
     if (spec.wavenet || !spec.sequence.empty())
         throw std::invalid_argument("the recurrent engine plays the LSTM contract, not a WaveNet or a layer sequence");
     if (auto problem = spec.validate(); !problem.empty())
         throw std::invalid_argument(problem);
-    kernel = &kernelsOrThrow(isa);
+    kernel = &kernels;
 
     rate = spec.sampleRate;
     skip = spec.skip;

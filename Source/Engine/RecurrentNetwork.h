@@ -33,9 +33,13 @@ public:
     /// std::invalid_argument if spec.validate() fails or the spec is not the recurrent contract.
     explicit RecurrentNetwork(const ModelSpec& spec);
 
-    /// The same with a given instruction set (benchmarks, tests). Throws std::invalid_argument if
-    /// the spec is invalid or this CPU (or build) has no kernel for `isa`.
+    /// The same with a given instruction set (benchmarks, tests), its kernels chosen for the
+    /// model's hidden sizes (kernels::findKernelsFor). Throws std::invalid_argument if the spec is
+    /// invalid or this CPU (or build) has no kernel for `isa`.
     RecurrentNetwork(const ModelSpec& spec, kernels::Isa isa);
+
+    /// The same with given kernels (tests comparing one instruction set's cell widths).
+    RecurrentNetwork(const ModelSpec& spec, const kernels::KernelSet& kernels);
 
     /// Allocates state for numChannels channels and resets it. Not real-time safe.
     void prepare(int numChannels);
@@ -47,6 +51,8 @@ public:
     int numInputs() const noexcept { return 1 + knobCount; }
     /// The instruction set the kernels run on.
     kernels::Isa isa() const noexcept { return kernel->isa; }
+    /// Units per block of the kernels' cell update (the padding of each layer's hidden size).
+    int cellWidth() const noexcept { return kernel->cellWidth; }
 
     /// Sets every channel's recurrent state to the model's initial state (zero unless the file
     /// carries a learned one). Audio thread.
