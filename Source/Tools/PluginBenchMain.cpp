@@ -6,7 +6,9 @@
 //   engine      the native engine alone, stereo, 128-sample blocks at 48 kHz (the bare cost);
 //   plugin      TorchAmpProcessor::processBlock at 48 kHz, stereo, 128 samples, the same model:
 //               input/output gain, dry/wet mix with the delayed dry path, parameter smoothing
-//               (the input gain moves every block), metering; no resampling;
+//               (the input gain moves every block), metering; no resampling; tone stack and
+//               cabinet off;
+//   plugin+rig  the same with the tone stack and the built-in cabinet on, as a new instance plays;
 //   engine 2x   the native engine alone on 256 stereo samples of a model at 96 kHz (what a host
 //               block of 128 at 48 kHz costs such a model before any resampling);
 //   plugin 2x   the same processor at 48 kHz with that 96 kHz model: the engine runs twice per
@@ -38,9 +40,13 @@ using torchamp::tools::readProcLine;
 constexpr double hostRate = 48000.0;
 constexpr int block = 128;
 
-/** A processor at 48 kHz, stereo, playing `model` with every stage of the signal path in use. */
+/** A processor at 48 kHz, stereo, playing `model`: gains, smoothing, mix and the delayed dry
+    path in use, with or without the rig around the model (the tone stack and the built-in
+    cabinet, on in a new instance). */
 struct Plugin
 {
+    bool rig = false;
+
     torchamp::TorchAmpProcessor processor;
     juce::AudioBuffer<float> buffer { 2, block };
     juce::MidiBuffer midi;
@@ -60,6 +66,8 @@ struct Plugin
         auto& params = processor.parameters();
         params.getParameter("mix")->setValueNotifyingHost(0.7f);
         params.getParameter("outputGain")->setValueNotifyingHost(0.45f);
+        params.getParameter("toneOn")->setValueNotifyingHost(rig ? 1.0f : 0.0f);
+        params.getParameter("irOn")->setValueNotifyingHost(rig ? 1.0f : 0.0f);
         return true;
     }
 
@@ -118,8 +126,9 @@ int main(int argc, char** argv)
 
     torchamp::RecurrentNetwork engine(loaded->spec);
     engine.prepare(2);
-    Plugin plugin, plugin2x;
-    if (!plugin.load(model) || !plugin2x.load(model2x))
+    Plugin plugin, pluginWithRig, plugin2x;
+    pluginWithRig.rig = true;
+    if (!plugin.load(model) || !pluginWithRig.load(model) || !plugin2x.load(model2x))
         return 1;
 
     std::vector<float> left(block), right(block), outL(block), outR(block);
@@ -148,6 +157,7 @@ int main(int argc, char** argv)
     std::vector<Candidate> candidates {
         { "engine", [&] { engine.process(in, out, 2, block); }, {} },
         { "plugin", [&] { plugin.run(left, right); }, {} },
+        { "plugin+rig", [&] { pluginWithRig.run(left, right); }, {} },
         { "engine 2x", [&] { engine2x.process(in2x, out2x, 2, 2 * block); }, {} },
         { "plugin 2x", [&] { plugin2x.run(left, right); }, {} },
     };
@@ -186,7 +196,9 @@ int main(int argc, char** argv)
              << (i + 1 < candidates.size() ? "," : "") << "\n";
     }
     json << "  ]\n}\n";
-    std::printf("\n%s stereo at 48 kHz, %d-sample blocks; goals: plugin <= 1.15x, plugin 2x <= 2.3x the bare engine.\n"
+    std::printf("\n%s stereo at 48 kHz, %d-sample blocks; goals: plugin <= 1.15x, plugin 2x <= 2.3x the bare engine\n"
+                "(plugin: the model with gains, smoothing, mix and dry path; plugin+rig: with the tone stack and the\n"
+                "built-in cabinet too, as a new instance plays).\n"
                 "CPU: %s; load average before/after: %s / %s\n",
                 loaded->spec.architecture().c_str(), block, readProcLine("/proc/cpuinfo", "model name").c_str(),
                 loadBefore.substr(0, 14).c_str(), loadAfter.substr(0, 14).c_str());
