@@ -93,6 +93,7 @@ struct ZmmCellAvx512
     static TORCHAMP_KERNEL_INLINE C cfma(C a, C b, C c) noexcept { return _mm512_fmadd_ps(a, b, c); }
     static TORCHAMP_KERNEL_INLINE float hsum(C v) noexcept { return _mm512_reduce_add_ps(v); }
 
+    /** 1 / d: 14-bit estimate and one Newton step. */
     static TORCHAMP_KERNEL_INLINE C reciprocal(C d) noexcept
     {
         const C r = _mm512_rcp14_ps(d);

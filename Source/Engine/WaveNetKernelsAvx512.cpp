@@ -4,10 +4,6 @@
 
 #if defined(__x86_64__) && defined(__AVX512F__) && defined(__AVX512VL__)
 
-#include "WaveNetKernelImpl.h"
-
-#include <immintrin.h>
-
 // GCC 12's AVX-512 intrinsics start from a self-initialised "undefined" vector that its own
 // -Wuninitialized then reports wherever they are inlined; no value here is read uninitialised.
 #if defined(__GNUC__) && !defined(__clang__)
@@ -15,30 +11,26 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
 
+#include "LstmKernelsX86.h"
+#include "WaveNetKernelImpl.h"
+
+#include <immintrin.h>
+
 namespace torchamp::kernels
 {
 namespace
 {
 
 /** 16-wide activation operations: a WaveNet's activations are as many values per sample as its
-    channels, so they are computed on the widest vectors. */
-struct ZmmCell
+    channels, so they are computed on the widest vectors. The LSTM kernel's zmm operations, with
+    more of them and a finer exp2. */
+struct ZmmCell : ZmmCellAvx512
 {
-    using C = __m512;
-    static constexpr int cellWidth = 16;
-
-    static TORCHAMP_KERNEL_INLINE C cload(const float* p) noexcept { return _mm512_loadu_ps(p); }
-    static TORCHAMP_KERNEL_INLINE void cstore(float* p, C v) noexcept { _mm512_storeu_ps(p, v); }
-    static TORCHAMP_KERNEL_INLINE C cset(float v) noexcept { return _mm512_set1_ps(v); }
-    static TORCHAMP_KERNEL_INLINE C cadd(C a, C b) noexcept { return _mm512_add_ps(a, b); }
     static TORCHAMP_KERNEL_INLINE C csub(C a, C b) noexcept { return _mm512_sub_ps(a, b); }
-    static TORCHAMP_KERNEL_INLINE C cmul(C a, C b) noexcept { return _mm512_mul_ps(a, b); }
-    static TORCHAMP_KERNEL_INLINE C cfma(C a, C b, C c) noexcept { return _mm512_fmadd_ps(a, b, c); }
     static TORCHAMP_KERNEL_INLINE C cmax(C a, C b) noexcept { return _mm512_max_ps(a, b); }
     static TORCHAMP_KERNEL_INLINE C cmin(C a, C b) noexcept { return _mm512_min_ps(a, b); }
     static TORCHAMP_KERNEL_INLINE C cdiv(C a, C b) noexcept { return _mm512_div_ps(a, b); }
     static TORCHAMP_KERNEL_INLINE C cabs(C a) noexcept { return _mm512_abs_ps(a); }
-    static TORCHAMP_KERNEL_INLINE float hsum(C v) noexcept { return _mm512_reduce_add_ps(v); }
 
     /** |magnitude| with the sign of `sign`: one bitwise select (sign bit ? sign : magnitude). */
     static TORCHAMP_KERNEL_INLINE C copySign(C magnitude, C sign) noexcept
@@ -52,13 +44,6 @@ struct ZmmCell
     static TORCHAMP_KERNEL_INLINE C selectLess(C a, C b, C ifLess, C otherwise) noexcept
     {
         return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(a, b, _CMP_LT_OQ), otherwise, ifLess);
-    }
-
-    /** 1 / d: 14-bit estimate and one Newton step. */
-    static TORCHAMP_KERNEL_INLINE C reciprocal(C d) noexcept
-    {
-        const C r = _mm512_rcp14_ps(d);
-        return _mm512_fmadd_ps(_mm512_fnmadd_ps(d, r, cset(1.0f)), r, r);
     }
 
     /** 2^y for y clamped to +-60: y = n + k/16 + r with |r| <= 1/32; 2^(k/16) from a 16-entry
