@@ -79,9 +79,8 @@ const KernelSet* findKernelsFor(Isa isa, const int* hiddenSizes, int count) noex
     const KernelSet* wide = narrow != nullptr ? findKernels(isa, 2 * narrow->cellWidth) : nullptr;
     if (wide == nullptr)
         return narrow;
-    const auto roundUp = [](int n, int multiple) { return (n + multiple - 1) / multiple * multiple; };
     for (int l = 0; l < count; ++l)
-        if (roundUp(hiddenSizes[l], wide->cellWidth) != roundUp(hiddenSizes[l], narrow->cellWidth))
+        if (paddedHidden(hiddenSizes[l], wide->cellWidth) != paddedHidden(hiddenSizes[l], narrow->cellWidth))
             return narrow;
     return wide;
 }

@@ -81,6 +81,12 @@ struct KernelSet
     ActivationsFn activations;
 };
 
+/** A layer's hidden size as kernels of this cell width lay it out: rounded up to whole blocks. */
+constexpr int paddedHidden(int hidden, int cellWidth) noexcept
+{
+    return (hidden + cellWidth - 1) / cellWidth * cellWidth;
+}
+
 /** The kernels for `isa`, or nullptr when they are not compiled in or this CPU lacks the
     instructions. Any thread. */
 const KernelSet* findKernels(Isa isa) noexcept;

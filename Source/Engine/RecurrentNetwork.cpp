@@ -13,11 +13,6 @@ namespace torchamp
 namespace
 {
 
-int roundUp(int n, int multiple)
-{
-    return (n + multiple - 1) / multiple * multiple;
-}
-
 const kernels::KernelSet& kernelsOrThrow(kernels::Isa isa, const ModelSpec& spec)
 {
     std::vector<int> hidden;
@@ -84,7 +79,7 @@ void RecurrentNetwork::pack(const ModelSpec& spec)
         const auto& src = spec.layers[l];
         Layer layer;
         layer.hiddenSize = src.hiddenSize;
-        layer.paddedHidden = roundUp(src.hiddenSize, width);
+        layer.paddedHidden = kernels::paddedHidden(src.hiddenSize, width);
         layer.inputColumns = l == 0 ? src.inputSize : previousPadded;
         const auto hidden = static_cast<size_t>(src.hiddenSize);
         const auto in = static_cast<size_t>(src.inputSize);
