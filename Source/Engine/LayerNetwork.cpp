@@ -13,11 +13,6 @@ namespace torchamp
 namespace
 {
 
-int roundUp(int n, int multiple)
-{
-    return (n + multiple - 1) / multiple * multiple;
-}
-
 const kernels::LayerKernelSet& kernelsOrThrow(kernels::Isa isa)
 {
     const auto* set = kernels::findLayerKernels(isa);
@@ -56,7 +51,7 @@ LayerNetwork::LayerNetwork(const ModelSpec& spec, kernels::Isa isa)
 void LayerNetwork::pack(const ModelSpec& spec)
 {
     const int w = kernel->width;
-    inputStride = roundUp(inputs, w);
+    inputStride = kernels::roundUp(inputs, w);
     maxStride = inputStride;
     int stride = inputStride;
     std::vector<std::pair<int, const RecurrentLayerSpec*>> initialStates;
@@ -106,7 +101,7 @@ void LayerNetwork::packLinear(Layer& layer, const LayerSpec& src, int inStride)
 {
     // Tap k of the packed map reads k * dilation steps back: the spec's tap kernelSize - 1 - k.
     const int in = src.inputSize, out = src.outputSize, taps = src.kernelSize;
-    const int padded = roundUp(out, kernel->width);
+    const int padded = kernels::roundUp(out, kernel->width);
     const int inPerGroup = in / src.groups, outPerGroup = out / src.groups;
     layer.weights.assign(static_cast<size_t>(taps) * static_cast<size_t>(in) * static_cast<size_t>(padded),
                          0.0f);
@@ -150,7 +145,7 @@ void LayerNetwork::packRecurrent(Layer& layer, const LayerSpec& src)
     const auto& cell = src.recurrent;
     const bool gru = cell.type == CellType::gru;
     const int gates = cell.numGates(), w = kernel->width;
-    const int hidden = cell.hiddenSize, hp = roundUp(hidden, w), rows = gates * hp, in = cell.inputSize;
+    const int hidden = cell.hiddenSize, hp = kernels::roundUp(hidden, w), rows = gates * hp, in = cell.inputSize;
     const int tanhGate = 2; // n for a GRU, g for an LSTM
     const float log2e = kernels::KernelConstants::log2e;
     layer.weights.assign(static_cast<size_t>(in) * static_cast<size_t>(rows), 0.0f);
@@ -185,7 +180,7 @@ void LayerNetwork::packRecurrent(Layer& layer, const LayerSpec& src)
 void LayerNetwork::packElementwise(Layer& layer, const LayerSpec& src)
 {
     const int width = src.outputSize;
-    const auto padded = static_cast<size_t>(roundUp(width, kernel->width));
+    const auto padded = static_cast<size_t>(kernels::roundUp(width, kernel->width));
     layer.outStride = layer.inStride;
     layer.elementwise.width = width;
     layer.scale.assign(padded, 0.0f);

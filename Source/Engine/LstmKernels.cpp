@@ -80,7 +80,7 @@ const KernelSet* findKernelsFor(Isa isa, const int* hiddenSizes, int count) noex
     if (wide == nullptr)
         return narrow;
     for (int l = 0; l < count; ++l)
-        if (paddedHidden(hiddenSizes[l], wide->cellWidth) != paddedHidden(hiddenSizes[l], narrow->cellWidth))
+        if (roundUp(hiddenSizes[l], wide->cellWidth) != roundUp(hiddenSizes[l], narrow->cellWidth))
             return narrow;
     return wide;
 }

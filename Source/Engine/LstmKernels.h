@@ -81,10 +81,11 @@ struct KernelSet
     ActivationsFn activations;
 };
 
-/** A layer's hidden size as kernels of this cell width lay it out: rounded up to whole blocks. */
-constexpr int paddedHidden(int hidden, int cellWidth) noexcept
+/** n rounded up to a whole number of `multiple`s: how the kernels pad a size to whole vectors or
+    unit blocks (a layer's hidden size to its cell width, a row to the vector width). */
+constexpr int roundUp(int n, int multiple) noexcept
 {
-    return (hidden + cellWidth - 1) / cellWidth * cellWidth;
+    return (n + multiple - 1) / multiple * multiple;
 }
 
 /** The kernels for `isa`, or nullptr when they are not compiled in or this CPU lacks the

@@ -79,7 +79,7 @@ void RecurrentNetwork::pack(const ModelSpec& spec)
         const auto& src = spec.layers[l];
         Layer layer;
         layer.hiddenSize = src.hiddenSize;
-        layer.paddedHidden = kernels::paddedHidden(src.hiddenSize, width);
+        layer.paddedHidden = kernels::roundUp(src.hiddenSize, width);
         layer.inputColumns = l == 0 ? src.inputSize : previousPadded;
         const auto hidden = static_cast<size_t>(src.hiddenSize);
         const auto in = static_cast<size_t>(src.inputSize);

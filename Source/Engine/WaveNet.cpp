@@ -14,11 +14,6 @@ namespace torchamp
 namespace
 {
 
-long roundUp(long n, long multiple)
-{
-    return (n + multiple - 1) / multiple * multiple;
-}
-
 const kernels::WaveNetKernelSet& kernelsOrThrow(kernels::Isa isa)
 {
     const auto* set = kernels::findWaveNetKernels(isa);
@@ -177,7 +172,7 @@ void WaveNet::layOutHistories()
         {
             layer.rowLength =
                 layer.lookback + static_cast<int>(std::max<long>(layer.lookback, 2 * chunkSamples));
-            layer.rowStride = roundUp(layer.rowLength, 16);
+            layer.rowStride = kernels::roundUp(layer.rowLength, 16);
             layer.historyOffset = stateSize;
             stateSize += layer.rowStride * array.channels;
         }
@@ -230,7 +225,7 @@ void WaveNet::copyChannelState(int from, int to) noexcept
 
 void WaveNet::rewindIfFull(ChannelState s, int n) noexcept
 {
-    const int written = static_cast<int>(roundUp(n, kernel->width));
+    const int written = kernels::roundUp(n, kernel->width);
     for (const auto& array : arrays)
         for (const auto& layer : array.layers)
         {
@@ -358,7 +353,7 @@ void WaveNet::processChunk(ChannelState s, const float* in, float* out, int n) n
 {
     rewindIfFull(s, n);
     // The block buffers' rows lie back to back, as long as this chunk (in whole vectors).
-    const int padded = static_cast<int>(roundUp(n, kernel->width));
+    const int padded = kernels::roundUp(n, kernel->width);
     blockStride = padded;
     // Non-finite input is silence: v - v is 0 exactly when v is finite.
     float* x = audio.data();
